@@ -1,0 +1,380 @@
+//! Applying a block of transactions to a state.
+//!
+//! Transactions run in order against an [`Overlay`]; each one is checked
+//! ([`crate::validation`]), then the sender pays `gas_used × price + value`,
+//! the recipient receives `value`, the treasury the base fee and the
+//! producer the tip. A plain transfer uses exactly its intrinsic gas. The
+//! result is the set of changed accounts, the receipts and the gas used;
+//! nothing is written anywhere.
+
+use crate::{
+    fees::{self, ChainSpec},
+    state::{Overlay, StateChanges, StateError, StateView},
+    validation::{self, InvalidTransaction},
+    vesting,
+};
+use alloy_consensus::{
+    Eip658Value, Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom, Transaction,
+    TxType,
+};
+use alloy_primitives::{Address, Bloom, U256};
+use ol_primitives::{BlockEnv, Receipt, RecoveredTransaction, addresses::TREASURY};
+
+/// What to do with a transaction that is not valid at its place in the block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionMode {
+    /// Building a block: leave the transaction out and carry on.
+    Build,
+    /// Checking a block someone else built: the whole block is invalid.
+    Verify,
+}
+
+/// A block's execution failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// A transaction in a block being verified is invalid.
+    #[error("transaction {index} ({hash}) is invalid: {reason}")]
+    InvalidTransaction {
+        /// Position in the block.
+        index: usize,
+        /// Its hash.
+        hash: alloy_primitives::B256,
+        /// Why.
+        reason: InvalidTransaction,
+    },
+    /// The state could not be read.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// The result of executing a block.
+#[derive(Debug, Clone, Default)]
+pub struct BlockOutcome {
+    /// Transactions included, in order.
+    pub included: Vec<RecoveredTransaction>,
+    /// Their receipts, in the same order.
+    pub receipts: Vec<Receipt>,
+    /// Transactions left out (only in [`ExecutionMode::Build`]), with why.
+    pub excluded: Vec<(RecoveredTransaction, InvalidTransaction)>,
+    /// Every account and storage change.
+    pub changes: StateChanges,
+    /// Gas used by the whole block.
+    pub gas_used: u64,
+    /// Union of the receipts' blooms.
+    pub logs_bloom: Bloom,
+}
+
+/// Executes `transactions` on top of `state` in the environment `env`.
+pub fn execute_block<S: StateView>(
+    spec: &ChainSpec,
+    state: S,
+    env: &BlockEnv,
+    transactions: Vec<RecoveredTransaction>,
+    mode: ExecutionMode,
+) -> Result<BlockOutcome, BlockError> {
+    let mut overlay = Overlay::new(state);
+    let mut outcome = BlockOutcome::default();
+    outcome.included.reserve(transactions.len());
+    outcome.receipts.reserve(transactions.len());
+    for (index, tx) in transactions.into_iter().enumerate() {
+        match apply_transaction(spec, &mut overlay, env, &tx, outcome.gas_used)? {
+            Ok(receipt) => {
+                outcome.gas_used += receipt.gas_used;
+                outcome.logs_bloom.accrue_bloom(&receipt.bloom());
+                outcome.receipts.push(receipt);
+                outcome.included.push(tx);
+            }
+            Err(reason) => match mode {
+                ExecutionMode::Build => outcome.excluded.push((tx, reason)),
+                ExecutionMode::Verify => {
+                    return Err(BlockError::InvalidTransaction { index, hash: tx.hash, reason });
+                }
+            },
+        }
+    }
+    outcome.changes = overlay.into_changes();
+    Ok(outcome)
+}
+
+/// Checks and applies one transaction. The outer `Result` is a database
+/// failure; the inner one says whether the transaction was valid. An invalid
+/// transaction leaves the overlay untouched.
+pub fn apply_transaction<S: StateView>(
+    spec: &ChainSpec,
+    overlay: &mut Overlay<S>,
+    env: &BlockEnv,
+    tx: &RecoveredTransaction,
+    block_gas_used: u64,
+) -> Result<Result<Receipt, InvalidTransaction>, StateError> {
+    if let Err(reason) = validation::check_static(spec, env, tx) {
+        return Ok(Err(reason));
+    }
+    let envelope = &tx.envelope;
+    let gas_left = env.gas_limit - block_gas_used;
+    if envelope.gas_limit() > gas_left {
+        return Ok(Err(InvalidTransaction::BlockFull {
+            gas_limit: envelope.gas_limit(),
+            gas_left,
+        }));
+    }
+    let mut sender = overlay.account_or_default(&tx.sender)?;
+    let breakdown = vesting::balance_at(overlay, &tx.sender, env.timestamp)?;
+    if let Err(reason) = validation::check_against_account(tx, &sender, breakdown.spendable) {
+        return Ok(Err(reason));
+    }
+
+    let gas_used = fees::intrinsic_gas(envelope);
+    let price = fees::effective_gas_price(envelope, env.base_fee);
+    let base_fee_total = U256::from(gas_used) * U256::from(env.base_fee);
+    let tip_total = U256::from(gas_used) * U256::from(price - u128::from(env.base_fee));
+    let value = envelope.value();
+    // Bounded by the funds check above: gas_used ≤ gas_limit and price ≤ max_fee.
+    let debit = base_fee_total + tip_total + value;
+
+    sender.nonce += 1;
+    sender.balance -= debit;
+    overlay.set_account(tx.sender, sender);
+    // `to` is present: creation was refused by the static checks.
+    let to = envelope.to().unwrap_or_default();
+    credit(overlay, to, value)?;
+    credit(overlay, TREASURY, base_fee_total)?;
+    credit(overlay, env.beneficiary, tip_total)?;
+
+    let receipt = ConsensusReceipt {
+        status: Eip658Value::Eip658(true),
+        cumulative_gas_used: block_gas_used + gas_used,
+        logs: Vec::new(),
+    };
+    let with_bloom = ReceiptWithBloom::new(receipt, Bloom::ZERO);
+    let envelope_receipt = match envelope.tx_type() {
+        TxType::Legacy => ReceiptEnvelope::Legacy(with_bloom),
+        TxType::Eip2930 => ReceiptEnvelope::Eip2930(with_bloom),
+        _ => ReceiptEnvelope::Eip1559(with_bloom),
+    };
+    Ok(Ok(Receipt {
+        envelope: envelope_receipt,
+        transaction_hash: tx.hash,
+        from: tx.sender,
+        to: Some(to),
+        gas_used,
+        effective_gas_price: price,
+    }))
+}
+
+/// Adds `amount` to an account's balance. Zero amounts touch nothing, so an
+/// untouched account is never created empty (EIP-161 spirit).
+fn credit<S: StateView>(
+    overlay: &mut Overlay<S>,
+    address: Address,
+    amount: U256,
+) -> Result<(), StateError> {
+    if amount.is_zero() {
+        return Ok(());
+    }
+    let mut account = overlay.account_or_default(&address)?;
+    // Cannot overflow: the sum of all balances is the fixed supply.
+    account.balance += amount;
+    overlay.set_account(address, account);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        genesis::{Allocation, Genesis, VestingTerms},
+        state::MemoryState,
+    };
+    use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
+    use alloy_primitives::{Bytes, TxKind};
+    use alloy_signer::SignerSync;
+    use alloy_signer_local::PrivateKeySigner;
+    use ol_primitives::Amount;
+    use proptest::prelude::*;
+
+    const CHAIN: u64 = 1337;
+    const BASE_FEE: u64 = 1_000_000_000;
+
+    fn key(i: u8) -> PrivateKeySigner {
+        PrivateKeySigner::from_bytes(&alloy_primitives::B256::repeat_byte(i + 1)).unwrap()
+    }
+
+    fn producer() -> Address {
+        Address::repeat_byte(0xee)
+    }
+
+    /// Accounts 0..3 hold 1000 OPEN each, account 3's fully locked for 100 s;
+    /// the rest of the supply sits with a reserve.
+    fn genesis() -> (ChainSpec, MemoryState) {
+        let mut allocations: Vec<Allocation> = (0..4)
+            .map(|i| Allocation {
+                name: format!("k{i}"),
+                address: key(i).address(),
+                amount: Amount::from_open(1000),
+                vesting: (i == 3).then_some(VestingTerms { cliff_seconds: 100, linear_seconds: 0 }),
+            })
+            .collect();
+        allocations.push(Allocation {
+            name: "reserve".into(),
+            address: Address::repeat_byte(0xaa),
+            amount: Amount::from_open(1_000_000_000 - 4000),
+            vesting: None,
+        });
+        let genesis = Genesis {
+            chain_id: CHAIN,
+            timestamp: 0,
+            gas_limit: 30_000_000,
+            base_fee_per_gas: BASE_FEE,
+            allocations,
+        };
+        genesis.validate().unwrap();
+        let mut state = MemoryState::default();
+        state.apply(genesis.state());
+        (genesis.chain_spec(), state)
+    }
+
+    fn env(timestamp: u64) -> BlockEnv {
+        BlockEnv {
+            number: 1,
+            timestamp,
+            beneficiary: producer(),
+            base_fee: BASE_FEE,
+            gas_limit: 30_000_000,
+        }
+    }
+
+    fn transfer(from: u8, nonce: u64, to: Address, value: U256, tip: u128) -> RecoveredTransaction {
+        let tx = TxEip1559 {
+            chain_id: CHAIN,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 3 * u128::from(BASE_FEE),
+            max_priority_fee_per_gas: tip,
+            to: TxKind::Call(to),
+            value,
+            access_list: Default::default(),
+            input: Bytes::new(),
+        };
+        let sig = key(from).sign_hash_sync(&tx.signature_hash()).unwrap();
+        let envelope: TxEnvelope = tx.into_signed(sig).into();
+        RecoveredTransaction::recover(envelope).unwrap()
+    }
+
+    fn balance(state: &MemoryState, outcome: &BlockOutcome, who: Address) -> U256 {
+        let mut view = MemoryState { changes: state.changes.clone() };
+        view.apply(outcome.changes.clone());
+        view.account(&who).unwrap().unwrap_or_default().balance
+    }
+
+    #[test]
+    fn transfer_pays_value_base_fee_and_tip() {
+        let (spec, state) = genesis();
+        let to = Address::repeat_byte(0x42);
+        let tip = 2_000_000_000;
+        let tx = transfer(0, 0, to, U256::from(5), tip);
+        let out = execute_block(&spec, &state, &env(10), vec![tx], ExecutionMode::Verify).unwrap();
+        assert_eq!(out.gas_used, 21_000);
+        let receipt = &out.receipts[0];
+        assert!(receipt.success());
+        assert_eq!(receipt.effective_gas_price, 3 * u128::from(BASE_FEE));
+        let fee = U256::from(21_000u64) * U256::from(3 * BASE_FEE);
+        assert_eq!(
+            balance(&state, &out, key(0).address()),
+            Amount::from_open(1000).wei() - fee - U256::from(5)
+        );
+        assert_eq!(balance(&state, &out, to), U256::from(5));
+        assert_eq!(balance(&state, &out, TREASURY), U256::from(21_000u64 * BASE_FEE));
+        assert_eq!(balance(&state, &out, producer()), U256::from(21_000u64 * 2 * BASE_FEE));
+        assert_eq!(out.changes.accounts[&key(0).address()].nonce, 1);
+    }
+
+    #[test]
+    fn locked_balance_cannot_be_spent_until_vested() {
+        let (spec, state) = genesis();
+        let tx = transfer(3, 0, Address::repeat_byte(1), U256::from(1), 0);
+        let early =
+            execute_block(&spec, &state, &env(99), vec![tx.clone()], ExecutionMode::Build).unwrap();
+        assert!(early.included.is_empty());
+        assert!(
+            matches!(early.excluded[0].1, InvalidTransaction::InsufficientFunds { spendable, .. } if spendable.is_zero())
+        );
+        assert!(early.changes.is_empty(), "a refused transaction changes nothing");
+        let late = execute_block(&spec, &state, &env(100), vec![tx], ExecutionMode::Build).unwrap();
+        assert_eq!(late.included.len(), 1);
+    }
+
+    #[test]
+    fn verify_mode_rejects_the_block_and_build_mode_skips() {
+        let (spec, state) = genesis();
+        let good = transfer(0, 0, Address::repeat_byte(1), U256::from(1), 0);
+        let replay = good.clone();
+        let gap = transfer(1, 5, Address::repeat_byte(1), U256::from(1), 0);
+        let txs = vec![good, replay, gap];
+        let built =
+            execute_block(&spec, &state, &env(1), txs.clone(), ExecutionMode::Build).unwrap();
+        assert_eq!(built.included.len(), 1);
+        assert!(matches!(
+            built.excluded[0].1,
+            InvalidTransaction::NonceTooLow { expected: 1, got: 0 }
+        ));
+        assert!(matches!(
+            built.excluded[1].1,
+            InvalidTransaction::NonceTooHigh { expected: 0, got: 5 }
+        ));
+        let err = execute_block(&spec, &state, &env(1), txs, ExecutionMode::Verify).unwrap_err();
+        assert!(err.to_string().starts_with("transaction 1 "), "{err}");
+    }
+
+    #[test]
+    fn static_rules() {
+        let (spec, state) = genesis();
+        let mut low_fee_env = env(1);
+        low_fee_env.base_fee = 10 * BASE_FEE;
+        let tx = transfer(0, 0, Address::repeat_byte(1), U256::from(1), 0);
+        let out =
+            execute_block(&spec, &state, &low_fee_env, vec![tx], ExecutionMode::Build).unwrap();
+        assert!(matches!(out.excluded[0].1, InvalidTransaction::FeeCapTooLow { .. }));
+
+        let legacy = TxLegacy {
+            chain_id: None,
+            nonce: 0,
+            gas_price: u128::from(BASE_FEE),
+            gas_limit: 21_000,
+            to: TxKind::Call(Address::repeat_byte(1)),
+            value: U256::from(1),
+            input: Bytes::new(),
+        };
+        let sig = key(0).sign_hash_sync(&legacy.signature_hash()).unwrap();
+        let pre155 = RecoveredTransaction::recover(legacy.into_signed(sig).into()).unwrap();
+        let out =
+            execute_block(&spec, &state, &env(1), vec![pre155], ExecutionMode::Build).unwrap();
+        assert_eq!(out.excluded[0].1, InvalidTransaction::MissingChainId);
+
+        let to_vesting = transfer(0, 0, ol_primitives::addresses::VESTING, U256::from(1), 0);
+        let out =
+            execute_block(&spec, &state, &env(1), vec![to_vesting], ExecutionMode::Build).unwrap();
+        assert!(matches!(out.excluded[0].1, InvalidTransaction::SystemRecipient(_)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        /// Nothing is created or lost: whatever transfers run, the balances of
+        /// every touched account still sum to what they held before.
+        #[test]
+        fn supply_is_conserved(moves in proptest::collection::vec((0u8..4, 0u8..6, 0u128..2_000_000_000_000_000_000_000, 0u128..5_000_000_000), 1..24)) {
+            let (spec, state) = genesis();
+            let mut nonces = [0u64; 4];
+            let targets: Vec<Address> = (0..4).map(|i| key(i).address()).chain([Address::repeat_byte(9), Address::repeat_byte(8)]).collect();
+            let txs: Vec<_> = moves.iter().map(|(from, to, value, tip)| {
+                let tx = transfer(*from, nonces[*from as usize], targets[*to as usize], U256::from(*value), *tip);
+                nonces[*from as usize] += 1;
+                tx
+            }).collect();
+            let out = execute_block(&spec, &state, &env(1_000), txs, ExecutionMode::Build).unwrap();
+            let mut view = MemoryState { changes: state.changes.clone() };
+            view.apply(out.changes);
+            let total = view.changes.accounts.values().fold(U256::ZERO, |sum, a| sum + a.balance);
+            prop_assert_eq!(total, Amount::total_supply().wei());
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! The genesis file: chain id, block parameters and the allocation of the
+//! fixed OPEN supply.
+//!
+//! Every OPEN that will ever exist is created here: the allocations must add
+//! up to exactly 1,000,000,000 OPEN. An allocation may carry a vesting
+//! schedule (cliff + linear, in seconds of block time from the genesis
+//! timestamp); its OPEN is owned from the start but only spendable as it
+//! vests. The file is JSON:
+//!
+//! ```json
+//! {
+//!   "chainId": 1337,
+//!   "timestamp": 0,
+//!   "gasLimit": 1000000000,
+//!   "baseFeePerGas": 1000000000,
+//!   "allocations": [
+//!     { "name": "team", "address": "0x…", "amount": "150000000",
+//!       "vesting": { "cliffSeconds": 31557600, "linearSeconds": 94672800 } }
+//!   ]
+//! }
+//! ```
+//!
+//! Amounts are decimal OPEN ("1.5"), never floating point.
+
+use crate::{
+    fees::ChainSpec,
+    state::{Account, StateChanges},
+    vesting::{self, VestingSchedule},
+};
+use alloy_primitives::{Address, U256};
+use ol_primitives::{Amount, addresses};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Default block gas limit: room for ~47,000 plain transfers per block.
+pub const DEFAULT_GAS_LIMIT: u64 = 1_000_000_000;
+/// Default base fee of the first block: 1 gwei.
+pub const DEFAULT_BASE_FEE: u64 = 1_000_000_000;
+
+/// A validated genesis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Genesis {
+    /// EIP-155 chain id.
+    pub chain_id: u64,
+    /// Block time of the genesis block, in seconds; vesting starts here.
+    pub timestamp: u64,
+    /// Gas limit of every block.
+    pub gas_limit: u64,
+    /// Base fee of block 1.
+    pub base_fee_per_gas: u64,
+    /// Where the supply goes.
+    pub allocations: Vec<Allocation>,
+}
+
+/// One allocation of the supply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocation {
+    /// A label ("team", "dev account 0").
+    pub name: String,
+    /// The owner.
+    pub address: Address,
+    /// How much OPEN.
+    pub amount: Amount,
+    /// Locked under this schedule, if any.
+    pub vesting: Option<VestingTerms>,
+}
+
+/// Vesting terms of an allocation, relative to the genesis timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VestingTerms {
+    /// Seconds before anything vests.
+    pub cliff_seconds: u32,
+    /// Seconds of linear vesting after the cliff.
+    pub linear_seconds: u32,
+}
+
+/// Why a genesis file is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GenesisError {
+    /// Not JSON of the expected shape.
+    #[error("genesis is not valid: {0}")]
+    Json(String),
+    /// One allocation is wrong.
+    #[error("allocation #{index} ({name:?}): {problem}")]
+    Allocation {
+        /// Position in the `allocations` list, from 0.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The allocations do not add up to the supply.
+    #[error(
+        "allocations add up to {total} OPEN, but the supply is exactly 1000000000 OPEN ({difference})"
+    )]
+    Supply {
+        /// The sum, in OPEN.
+        total: String,
+        /// "short by X" or "over by X".
+        difference: String,
+    },
+    /// A block parameter is out of range.
+    #[error("{0}")]
+    Parameter(String),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawGenesis {
+    chain_id: u64,
+    #[serde(default)]
+    timestamp: u64,
+    #[serde(default)]
+    gas_limit: Option<u64>,
+    #[serde(default)]
+    base_fee_per_gas: Option<u64>,
+    allocations: Vec<RawAllocation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllocation {
+    #[serde(default)]
+    name: Option<String>,
+    address: String,
+    amount: String,
+    #[serde(default)]
+    vesting: Option<VestingTerms>,
+}
+
+impl Genesis {
+    /// Parses and validates a genesis file's JSON.
+    pub fn from_json(text: &str) -> Result<Self, GenesisError> {
+        let raw: RawGenesis =
+            serde_json::from_str(text).map_err(|e| GenesisError::Json(e.to_string()))?;
+        let mut allocations = Vec::with_capacity(raw.allocations.len());
+        for (index, entry) in raw.allocations.into_iter().enumerate() {
+            let name = entry.name.unwrap_or_else(|| format!("allocation {index}"));
+            let problem =
+                |problem: String| GenesisError::Allocation { index, name: name.clone(), problem };
+            let address = parse_address(&entry.address).map_err(problem)?;
+            let amount =
+                Amount::parse_open(&entry.amount).map_err(|e| problem(format!("amount: {e}")))?;
+            allocations.push(Allocation {
+                name: name.clone(),
+                address,
+                amount,
+                vesting: entry.vesting,
+            });
+        }
+        let genesis = Self {
+            chain_id: raw.chain_id,
+            timestamp: raw.timestamp,
+            gas_limit: raw.gas_limit.unwrap_or(DEFAULT_GAS_LIMIT),
+            base_fee_per_gas: raw.base_fee_per_gas.unwrap_or(DEFAULT_BASE_FEE),
+            allocations,
+        };
+        genesis.validate()?;
+        Ok(genesis)
+    }
+
+    /// Checks the rules a genesis built in code must follow too.
+    pub fn validate(&self) -> Result<(), GenesisError> {
+        if self.chain_id == 0 {
+            return Err(GenesisError::Parameter("chainId must not be 0".into()));
+        }
+        if self.gas_limit < 21_000 {
+            return Err(GenesisError::Parameter(format!(
+                "gasLimit {} is below the 21000 gas of a single transfer",
+                self.gas_limit
+            )));
+        }
+        let mut seen: HashMap<Address, usize> = HashMap::new();
+        let mut total = Amount::ZERO;
+        for (index, allocation) in self.allocations.iter().enumerate() {
+            let problem = |problem: String| GenesisError::Allocation {
+                index,
+                name: allocation.name.clone(),
+                problem,
+            };
+            if let Some(first) = seen.insert(allocation.address, index) {
+                return Err(problem(format!(
+                    "address {} is already allocated by allocation #{first}",
+                    allocation.address
+                )));
+            }
+            if addresses::is_system(&allocation.address)
+                && allocation.address != addresses::TREASURY
+            {
+                return Err(problem(format!(
+                    "address {} is a system account and cannot hold OPEN",
+                    allocation.address
+                )));
+            }
+            if allocation.amount == Amount::ZERO {
+                return Err(problem("amount is zero".into()));
+            }
+            if allocation.vesting.is_some() && allocation.amount.wei() > vesting::max_total() {
+                return Err(problem("amount is too large to vest".into()));
+            }
+            total = total
+                .checked_add(allocation.amount)
+                .ok_or_else(|| problem("amount overflows the total".into()))?;
+        }
+        let supply = Amount::total_supply();
+        if total != supply {
+            let difference = if total < supply {
+                format!("short by {} OPEN", Amount(supply.wei() - total.wei()).to_open_string())
+            } else {
+                format!("over by {} OPEN", Amount(total.wei() - supply.wei()).to_open_string())
+            };
+            return Err(GenesisError::Supply { total: total.to_open_string(), difference });
+        }
+        Ok(())
+    }
+
+    /// The chain parameters this genesis sets.
+    pub fn chain_spec(&self) -> ChainSpec {
+        ChainSpec {
+            chain_id: self.chain_id,
+            block_gas_limit: self.gas_limit,
+            initial_base_fee: self.base_fee_per_gas,
+        }
+    }
+
+    /// The genesis state: every allocation's account, and the vesting
+    /// schedules in the vesting account's storage.
+    pub fn state(&self) -> StateChanges {
+        let mut changes = StateChanges::default();
+        for allocation in &self.allocations {
+            changes
+                .accounts
+                .insert(allocation.address, Account::with_balance(allocation.amount.wei()));
+            if let Some(terms) = allocation.vesting {
+                let schedule = VestingSchedule {
+                    total: allocation.amount.wei(),
+                    start: self.timestamp,
+                    cliff: terms.cliff_seconds,
+                    linear: terms.linear_seconds,
+                };
+                changes
+                    .storage
+                    .entry(addresses::VESTING)
+                    .or_default()
+                    .insert(vesting::schedule_slot(&allocation.address), schedule.encode());
+            }
+        }
+        changes
+    }
+
+    /// The sum of all balances in [`Genesis::state`]: always the supply.
+    pub fn total_allocated(&self) -> U256 {
+        self.allocations.iter().map(|a| a.amount.wei()).fold(U256::ZERO, |a, b| a + b)
+    }
+}
+
+fn parse_address(text: &str) -> Result<Address, String> {
+    let hex = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"));
+    match hex {
+        Some(h) if h.len() == 40 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            text.parse::<Address>().map_err(|e| format!("address {text:?}: {e}"))
+        }
+        _ => Err(format!("address {text:?} is not a 0x-prefixed 20-byte hex address")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(allocations: &str) -> String {
+        format!(r#"{{"chainId": 7, "timestamp": 100, "allocations": [{allocations}]}}"#)
+    }
+
+    #[test]
+    fn accepts_exact_supply_with_vesting() {
+        let g = Genesis::from_json(&json(
+            r#"{"name":"team","address":"0x1111111111111111111111111111111111111111","amount":"999999999.5",
+                "vesting":{"cliffSeconds":10,"linearSeconds":20}},
+               {"address":"0x2222222222222222222222222222222222222222","amount":"0.5"}"#,
+        ))
+        .unwrap();
+        assert_eq!(g.total_allocated(), Amount::total_supply().wei());
+        let state = g.state();
+        assert_eq!(state.accounts.len(), 2);
+        let slot =
+            vesting::schedule_slot(&"0x1111111111111111111111111111111111111111".parse().unwrap());
+        let schedule = VestingSchedule::decode(state.storage[&addresses::VESTING][&slot]).unwrap();
+        assert_eq!(schedule.start, 100);
+        assert_eq!(schedule.cliff, 10);
+    }
+
+    #[test]
+    fn refuses_wrong_sum_naming_the_difference() {
+        let err = Genesis::from_json(&json(
+            r#"{"address":"0x1111111111111111111111111111111111111111","amount":"999999999"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "allocations add up to 999999999 OPEN, but the supply is exactly 1000000000 OPEN (short by 1 OPEN)"
+        );
+        let err = Genesis::from_json(&json(
+            r#"{"address":"0x1111111111111111111111111111111111111111","amount":"1000000001"}"#,
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("over by 1 OPEN"), "{err}");
+    }
+
+    #[test]
+    fn refuses_malformed_address_naming_the_entry() {
+        let err = Genesis::from_json(&json(
+            r#"{"name":"ok","address":"0x1111111111111111111111111111111111111111","amount":"1"},
+               {"name":"team","address":"0x12","amount":"999999999"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "allocation #1 (\"team\"): address \"0x12\" is not a 0x-prefixed 20-byte hex address"
+        );
+    }
+
+    #[test]
+    fn refuses_duplicates_bad_amounts_and_system_accounts() {
+        let dup = Genesis::from_json(&json(
+            r#"{"address":"0x1111111111111111111111111111111111111111","amount":"1"},
+               {"address":"0x1111111111111111111111111111111111111111","amount":"999999999"}"#,
+        ))
+        .unwrap_err();
+        assert!(dup.to_string().contains("already allocated by allocation #0"), "{dup}");
+        let bad = Genesis::from_json(&json(
+            r#"{"address":"0x1111111111111111111111111111111111111111","amount":"1,000"}"#,
+        ))
+        .unwrap_err();
+        assert!(bad.to_string().starts_with("allocation #0"), "{bad}");
+        let system = Genesis::from_json(&json(
+            r#"{"address":"0x0000000000000000000000000000000000001001","amount":"1000000000"}"#,
+        ))
+        .unwrap_err();
+        assert!(system.to_string().contains("system account"), "{system}");
+        let unknown =
+            Genesis::from_json(r#"{"chainId":1,"allocations":[],"extra":1}"#).unwrap_err();
+        assert!(unknown.to_string().contains("unknown field"), "{unknown}");
+    }
+}

@@ -1,0 +1,27 @@
+//! The OpenLedger state machine.
+//!
+//! Pure, deterministic rules (DESIGN.md decision 3): given a state (read
+//! through [`StateView`]), a block environment and signed transactions,
+//! [`execute_block`] returns the state changes, receipts and gas used. No
+//! clock, randomness, I/O or threads: the same input gives the same output
+//! on every machine. Storage and networking live in other crates.
+//!
+//! Modules, one rule each: [`genesis`] (the fixed OPEN supply and its
+//! allocation), [`vesting`] (locked OPEN), [`fees`] (gas, EIP-1559 base fee
+//! and where fees go), [`validation`] (why a transaction is refused),
+//! [`execution`] (applying a block), [`state`] (the account model and the
+//! overlay that collects a block's changes).
+
+pub mod execution;
+pub mod fees;
+pub mod genesis;
+pub mod state;
+pub mod validation;
+pub mod vesting;
+
+pub use execution::{BlockOutcome, ExecutionMode, execute_block};
+pub use fees::ChainSpec;
+pub use genesis::{Genesis, GenesisError};
+pub use state::{Account, Overlay, StateChanges, StateError, StateView};
+pub use validation::InvalidTransaction;
+pub use vesting::VestingSchedule;

@@ -1,0 +1,35 @@
+//! Fixed addresses of the ledger's system accounts.
+//!
+//! They live in the `0x…1000` range: above every Ethereum precompile, so a
+//! system address can never collide with one, and far from any address a
+//! private key can be shown to control.
+
+use alloy_primitives::{Address, address};
+
+/// The protocol treasury: receives every base fee and, later, the protocol's
+/// share of inference fees. Spendable only by governance.
+pub const TREASURY: Address = address!("0x0000000000000000000000000000000000001000");
+
+/// The vesting registry: its storage holds every account's vesting schedule,
+/// so the schedules are covered by the state root and provable with
+/// `eth_getProof`. It holds no balance of its own.
+pub const VESTING: Address = address!("0x0000000000000000000000000000000000001001");
+
+/// True for an address reserved for a system account.
+pub fn is_system(address: &Address) -> bool {
+    let bytes = address.as_slice();
+    bytes[..18].iter().all(|b| *b == 0) && bytes[18] == 0x10
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_range() {
+        assert!(is_system(&TREASURY));
+        assert!(is_system(&VESTING));
+        assert!(!is_system(&Address::ZERO));
+        assert!(!is_system(&address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")));
+    }
+}
