@@ -47,7 +47,7 @@ pub enum InvalidTransaction {
     },
     /// Asks for more gas than a block holds.
     #[error(
-        "exceeds block gas limit: transaction gas limit {gas_limit}, block gas limit {block_limit}"
+        "intrinsic gas too high: transaction gas limit {gas_limit} exceeds the block gas limit {block_limit}"
     )]
     GasLimitExceedsBlock {
         /// The transaction's gas limit.
@@ -89,7 +89,7 @@ pub enum InvalidTransaction {
     },
     /// Not enough spendable OPEN (locked vesting does not count).
     #[error(
-        "insufficient funds for gas * price + value: address {sender} have {spendable} want {cost}"
+        "insufficient funds for gas * price + value: address {sender} has {spendable} wei spendable (locked vesting excluded), the transaction may cost {cost}"
     )]
     InsufficientFunds {
         /// The sender.

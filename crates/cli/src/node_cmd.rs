@@ -1,0 +1,135 @@
+//! `openledger node`: runs a node (the lead engineer owns this file).
+
+use clap::Args;
+use ol_node::{GenesisSource, NodeConfig, NodeHandle, dev};
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
+
+/// Flags of `openledger node`, following reth/geth conventions.
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// Run a single-node development chain: the built-in dev genesis with
+    /// funded test accounts, blocks sealed locally.
+    #[arg(long)]
+    pub dev: bool,
+    /// Directory for the chain database and node files.
+    #[arg(long = "datadir", default_value = ".openledger", value_name = "DIR")]
+    pub datadir: PathBuf,
+    /// Genesis file (JSON). Defaults to the dev genesis with --dev.
+    #[arg(long = "chain", value_name = "GENESIS.json")]
+    pub chain: Option<PathBuf>,
+    /// Address the HTTP (and WebSocket) JSON-RPC server listens on.
+    #[arg(long = "http.addr", default_value = "127.0.0.1")]
+    pub http_addr: IpAddr,
+    /// Port of the HTTP JSON-RPC server; it also accepts WebSocket upgrades.
+    #[arg(long = "http.port", default_value_t = 8545)]
+    pub http_port: u16,
+    /// Extra port for WebSocket JSON-RPC (subscriptions); off unless given.
+    #[arg(long = "ws.port")]
+    pub ws_port: Option<u16>,
+    /// Seconds between blocks; 0 seals one block per transaction on arrival.
+    #[arg(long = "block-time", default_value_t = 1)]
+    pub block_time: u64,
+    /// Serve Prometheus metrics at this address (e.g. 127.0.0.1:9001).
+    #[arg(long = "metrics", value_name = "ADDR:PORT")]
+    pub metrics: Option<std::net::SocketAddr>,
+}
+
+/// Runs the node until Ctrl-C or SIGTERM.
+pub async fn run(args: NodeArgs) -> eyre::Result<()> {
+    use eyre::WrapErr;
+    if !args.dev {
+        eyre::bail!(
+            "only the single-node dev chain is available yet: start it with `openledger node --dev`"
+        );
+    }
+    let genesis = match &args.chain {
+        Some(path) => GenesisSource::File(path.clone()),
+        None => GenesisSource::Dev,
+    };
+    let config = NodeConfig {
+        datadir: args.datadir.clone(),
+        genesis,
+        dev: args.dev,
+        http: SocketAddr::new(args.http_addr, args.http_port),
+        ws: args.ws_port.map(|port| SocketAddr::new(args.http_addr, port)),
+        block_time: Duration::from_secs(args.block_time),
+        metrics: args.metrics,
+    };
+    let node = ol_node::launch(config).await.wrap_err("the node could not start")?;
+    print_banner(&args, &node);
+    wait_for_shutdown().await;
+    tracing::info!("shutting down");
+    node.stop().await;
+    Ok(())
+}
+
+/// What a developer needs to start: chain id, endpoints, funded accounts.
+fn print_banner(args: &NodeArgs, node: &NodeHandle) {
+    let chain = &node.chain;
+    let genesis = chain.genesis();
+    let head = chain.head();
+    let mut out = String::new();
+    out.push_str("\nOpenLedger dev chain\n====================\n\n");
+    out.push_str(&format!("Chain ID:        {}\n", genesis.chain_id));
+    out.push_str(&format!("Data directory:  {}\n", args.datadir.display()));
+    out.push_str(&format!("Head block:      {} ({})\n", head.number(), head.hash));
+    out.push_str(&format!("JSON-RPC (HTTP): http://{}\n", node.http));
+    out.push_str(&format!("JSON-RPC (WS):   ws://{}\n", node.ws.unwrap_or(node.http)));
+    if let Some(metrics) = node.metrics {
+        out.push_str(&format!("Metrics:         http://{metrics}/metrics\n"));
+    }
+    let sealing = if args.block_time == 0 {
+        "one block per transaction".to_string()
+    } else {
+        format!("every {} s", args.block_time)
+    };
+    out.push_str(&format!("Block sealing:   {sealing}\n"));
+    if args.chain.is_none() {
+        out.push_str(&format!(
+            "\nAvailable Accounts ({} OPEN each)\n==================\n",
+            dev::DEV_ACCOUNT_OPEN
+        ));
+        let accounts = dev::dev_accounts(dev::DEV_ACCOUNTS);
+        for (i, (address, _)) in accounts.iter().enumerate() {
+            out.push_str(&format!("({i}) {address}\n"));
+        }
+        out.push_str("\nPrivate Keys\n==================\n");
+        for (i, (_, key)) in accounts.iter().enumerate() {
+            out.push_str(&format!("({i}) {key}\n"));
+        }
+        out.push_str(&format!(
+            "\nWallet\n==================\nMnemonic:        {}\nDerivation path: m/44'/60'/0'/0/\n",
+            dev::DEV_MNEMONIC
+        ));
+    }
+    println!("{out}");
+    println!("Listening on {}", node.http);
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn wait_for_shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

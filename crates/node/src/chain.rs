@@ -1,0 +1,379 @@
+//! The chain: storage, the pool and the ledger rules tied together.
+//!
+//! [`Chain`] accepts transactions into the pool ([`Chain::submit_raw`]) and
+//! turns pending ones into committed blocks ([`Chain::seal_block`]); the
+//! consensus implementation decides *when* to seal. Every committed header is
+//! broadcast to subscribers (`eth_subscribe("newHeads")`, metrics).
+
+use crate::{
+    metrics::Metrics,
+    pool::{Pool, PoolInsertError},
+};
+use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header};
+use alloy_primitives::{Address, B256, Bytes, U256};
+use ol_ledger::{
+    ChainSpec, ExecutionMode, Genesis, InvalidTransaction, StateView, execute_block,
+    execution::BlockError, validation, vesting,
+};
+use ol_primitives::{BlockEnv, RecoveredTransaction, SealedHeader, TransactionDecodeError, block};
+use ol_storage::{StateSnapshot, StorageError, Store};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, RwLock},
+    time::Instant,
+};
+use tokio::sync::{Notify, broadcast};
+
+/// Why a submitted transaction was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// Not a well-formed, correctly signed transaction.
+    #[error(transparent)]
+    Decode(#[from] TransactionDecodeError),
+    /// Breaks a ledger rule against the latest state.
+    #[error(transparent)]
+    Invalid(#[from] InvalidTransaction),
+    /// Refused by the pool.
+    #[error(transparent)]
+    Pool(#[from] crate::pool::PoolError),
+    /// The node could not read its state.
+    #[error(transparent)]
+    Storage(#[from] ChainError),
+}
+
+impl From<PoolInsertError> for SubmitError {
+    fn from(value: PoolInsertError) -> Self {
+        match value {
+            PoolInsertError::Invalid(e) => Self::Invalid(e),
+            PoolInsertError::Pool(e) => Self::Pool(e),
+        }
+    }
+}
+
+/// A failure of the node itself (never the user's fault).
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The ledger could not execute a block.
+    #[error(transparent)]
+    Block(#[from] BlockError),
+    /// The state could not be read.
+    #[error(transparent)]
+    State(#[from] ol_ledger::StateError),
+}
+
+/// The running chain of one node.
+pub struct Chain {
+    store: Store,
+    spec: ChainSpec,
+    genesis: Genesis,
+    pool: Mutex<Pool>,
+    head: RwLock<SealedHeader>,
+    seal_lock: Mutex<()>,
+    heads: broadcast::Sender<SealedHeader>,
+    pool_changed: Notify,
+    metrics: Arc<Metrics>,
+    /// Seconds added to the wall clock when stamping blocks (dev tools move time).
+    time_offset: RwLock<i64>,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain").field("chain_id", &self.spec.chain_id).finish_non_exhaustive()
+    }
+}
+
+impl Chain {
+    /// Opens the store, writing the genesis block on first start (or checking
+    /// that the stored chain has this genesis).
+    pub fn open(store: Store, genesis: Genesis, metrics: Arc<Metrics>) -> Result<Self, ChainError> {
+        let spec = genesis.chain_spec();
+        let header = Header {
+            parent_hash: B256::ZERO,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: Address::ZERO,
+            number: 0,
+            gas_limit: genesis.gas_limit,
+            gas_used: 0,
+            timestamp: genesis.timestamp,
+            base_fee_per_gas: Some(genesis.base_fee_per_gas),
+            ..cancun_fields()
+        };
+        store.init_genesis(&genesis.state(), header)?;
+        let head = store.head()?;
+        metrics.head.set(head.number() as i64);
+        let (heads, _) = broadcast::channel(1024);
+        Ok(Self {
+            store,
+            spec,
+            genesis,
+            pool: Mutex::new(Pool::default()),
+            head: RwLock::new(head),
+            seal_lock: Mutex::new(()),
+            heads,
+            pool_changed: Notify::new(),
+            metrics,
+            time_offset: RwLock::new(0),
+        })
+    }
+
+    /// The chain's parameters.
+    pub fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+
+    /// The genesis this chain started from.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// The storage.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The latest committed header.
+    pub fn head(&self) -> SealedHeader {
+        self.head.read().expect("head lock is never poisoned: writers do not panic").clone()
+    }
+
+    /// A consistent view of the latest state.
+    pub fn snapshot(&self) -> Result<StateSnapshot, ChainError> {
+        Ok(self.store.snapshot()?)
+    }
+
+    /// New headers, as they are committed.
+    pub fn subscribe_heads(&self) -> broadcast::Receiver<SealedHeader> {
+        self.heads.subscribe()
+    }
+
+    /// Wakes when the pool receives a transaction.
+    pub fn pool_changed(&self) -> &Notify {
+        &self.pool_changed
+    }
+
+    /// Number of transactions waiting in the pool.
+    pub fn pool_len(&self) -> usize {
+        self.pool().len()
+    }
+
+    /// A waiting transaction by hash.
+    pub fn pooled(&self, hash: &B256) -> Option<RecoveredTransaction> {
+        self.pool().get(hash).cloned()
+    }
+
+    fn pool(&self) -> std::sync::MutexGuard<'_, Pool> {
+        self.pool.lock().expect("pool lock is never poisoned: pool code does not panic")
+    }
+
+    /// The base fee the next block will charge.
+    pub fn next_base_fee(&self) -> u64 {
+        let head = self.head();
+        next_base_fee(&self.spec, &head)
+    }
+
+    /// The environment of the block that would be sealed now.
+    pub fn next_block_env(&self, beneficiary: Address) -> BlockEnv {
+        let head = self.head();
+        BlockEnv {
+            number: head.number() + 1,
+            timestamp: self.now().max(head.header.timestamp),
+            beneficiary,
+            base_fee: next_base_fee(&self.spec, &head),
+            gas_limit: self.spec.block_gas_limit,
+        }
+    }
+
+    /// Wall-clock seconds plus the dev time offset.
+    pub fn now(&self) -> u64 {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let offset = *self.time_offset.read().expect("offset lock is never poisoned");
+        wall.saturating_add_signed(offset)
+    }
+
+    /// Moves the dev clock forward by `seconds`; returns the new offset.
+    pub fn increase_time(&self, seconds: u64) -> i64 {
+        let mut offset = self.time_offset.write().expect("offset lock is never poisoned");
+        *offset = offset.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
+        *offset
+    }
+
+    /// The nonce the sender's next transaction should carry, counting pooled ones.
+    pub fn pending_nonce(&self, address: &Address) -> Result<u64, ChainError> {
+        let state_nonce = self.snapshot()?.account(address)?.map(|a| a.nonce).unwrap_or(0);
+        Ok(self.pool().pending_nonce(address, state_nonce))
+    }
+
+    /// Spendable balance (locked vesting excluded) at the latest state.
+    pub fn spendable(
+        &self,
+        snapshot: &StateSnapshot,
+        address: &Address,
+    ) -> Result<U256, ChainError> {
+        let now = snapshot.header().header.timestamp;
+        Ok(vesting::balance_at(snapshot, address, now)?.spendable)
+    }
+
+    /// Decodes, checks and pools a raw signed transaction; returns its hash.
+    pub fn submit_raw(&self, raw: &[u8]) -> Result<B256, SubmitError> {
+        let tx = RecoveredTransaction::decode(raw)?;
+        self.submit(tx)
+    }
+
+    /// Checks and pools a recovered transaction.
+    pub fn submit(&self, tx: RecoveredTransaction) -> Result<B256, SubmitError> {
+        let snapshot = self.snapshot()?;
+        let head = snapshot.header().clone();
+        let env = BlockEnv {
+            number: head.number() + 1,
+            timestamp: self.now().max(head.header.timestamp),
+            beneficiary: Address::ZERO,
+            base_fee: next_base_fee(&self.spec, &head),
+            gas_limit: self.spec.block_gas_limit,
+        };
+        validation::check_static(&self.spec, &env, &tx)?;
+        let account = snapshot.account(&tx.sender).map_err(ChainError::from)?.unwrap_or_default();
+        // Funds are checked against the balance the next block will see.
+        let spendable = vesting::balance_at(&snapshot, &tx.sender, env.timestamp)
+            .map_err(ChainError::from)?
+            .spendable;
+        let cost = validation::max_cost(&tx.envelope);
+        if cost > spendable {
+            return Err(InvalidTransaction::InsufficientFunds {
+                sender: tx.sender,
+                spendable,
+                cost,
+            }
+            .into());
+        }
+        let hash = tx.hash;
+        self.pool().add(tx, account.nonce)?;
+        self.metrics.pool_size.set(self.pool_len() as i64);
+        self.pool_changed.notify_one();
+        Ok(hash)
+    }
+
+    /// Seals one block from the pool's pending transactions (at most
+    /// `max_transactions`), commits it and broadcasts its header. Empty
+    /// blocks are sealed too (as dev chains do with a block time).
+    pub fn seal_block(
+        &self,
+        beneficiary: Address,
+        max_transactions: usize,
+    ) -> Result<SealedBlockSummary, ChainError> {
+        let _sealing = self.seal_lock.lock().expect("seal lock is never poisoned");
+        let started = Instant::now();
+        let env = self.next_block_env(beneficiary);
+        let candidates = self.pool().best(env.gas_limit, max_transactions);
+        let snapshot = self.snapshot()?;
+        let parent = snapshot.header().clone();
+        let outcome = execute_block(&self.spec, &snapshot, &env, candidates, ExecutionMode::Build)?;
+        let transactions_root = block::transactions_root(
+            &outcome.included.iter().map(|t| t.envelope.clone()).collect::<Vec<_>>(),
+        );
+        let receipts_root = block::receipts_root(&outcome.receipts);
+        let header = self.store.commit_block(
+            &outcome.changes,
+            |state_root| Header {
+                parent_hash: parent.hash,
+                ommers_hash: EMPTY_OMMER_ROOT_HASH,
+                beneficiary: env.beneficiary,
+                state_root,
+                transactions_root,
+                receipts_root,
+                logs_bloom: outcome.logs_bloom,
+                number: env.number,
+                gas_limit: env.gas_limit,
+                gas_used: outcome.gas_used,
+                timestamp: env.timestamp,
+                base_fee_per_gas: Some(env.base_fee),
+                extra_data: Bytes::new(),
+                ..cancun_fields()
+            },
+            &outcome.included,
+            &outcome.receipts,
+        )?;
+        let nonces: HashMap<Address, u64> = outcome
+            .included
+            .iter()
+            .filter_map(|t| outcome.changes.accounts.get(&t.sender).map(|a| (t.sender, a.nonce)))
+            .collect();
+        let dropped: Vec<B256> = outcome
+            .excluded
+            .iter()
+            .filter(|(_, reason)| !reason.is_transient())
+            .map(|(tx, _)| tx.hash)
+            .collect();
+        for (tx, reason) in &outcome.excluded {
+            if !reason.is_transient() {
+                tracing::debug!(hash = %tx.hash, %reason, "dropped transaction from the pool");
+            }
+        }
+        let pool_len = {
+            let mut pool = self.pool();
+            pool.on_block(&nonces, &dropped);
+            pool.len()
+        };
+        *self.head.write().expect("head lock is never poisoned") = header.clone();
+        let elapsed = started.elapsed();
+        self.metrics.observe_block(&header, outcome.included.len(), pool_len, elapsed);
+        tracing::info!(
+            number = header.number(),
+            hash = %header.hash,
+            transactions = outcome.included.len(),
+            gas_used = outcome.gas_used,
+            elapsed_ms = elapsed.as_millis() as u64,
+            "sealed block"
+        );
+        let _ = self.heads.send(header.clone());
+        Ok(SealedBlockSummary { header, transactions: outcome.included.len() })
+    }
+
+    /// True when the pool has at least one transaction executable now.
+    pub fn has_pending(&self) -> bool {
+        !self.pool().best(u64::MAX, 1).is_empty()
+    }
+}
+
+/// What [`Chain::seal_block`] produced.
+#[derive(Debug, Clone)]
+pub struct SealedBlockSummary {
+    /// The committed header.
+    pub header: SealedHeader,
+    /// How many transactions it holds.
+    pub transactions: usize,
+}
+
+/// The header fields of Ethereum's later forks, set to their "nothing
+/// here" values (no withdrawals, blobs, beacon root or requests), so headers
+/// have the shape current Ethereum tools expect.
+fn cancun_fields() -> Header {
+    Header {
+        withdrawals_root: Some(alloy_trie::EMPTY_ROOT_HASH),
+        blob_gas_used: Some(0),
+        excess_blob_gas: Some(0),
+        parent_beacon_block_root: Some(B256::ZERO),
+        requests_hash: Some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH),
+        ..Default::default()
+    }
+}
+
+/// The base fee of the block after `parent`: the genesis base fee for block
+/// 1, EIP-1559's rule after that.
+pub fn next_base_fee(spec: &ChainSpec, parent: &SealedHeader) -> u64 {
+    let parent_fee = parent.header.base_fee_per_gas.unwrap_or(spec.initial_base_fee);
+    if parent.number() == 0 {
+        return parent_fee;
+    }
+    spec.next_base_fee(parent.header.gas_used, parent.header.gas_limit, parent_fee)
+}

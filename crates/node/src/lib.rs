@@ -1,0 +1,182 @@
+//! The OpenLedger node.
+//!
+//! Ties the pure ledger ([`ol_ledger`]) to storage ([`ol_storage`]), a
+//! transaction [`pool`], block production behind the [`consensus`]
+//! boundary, the Ethereum-compatible JSON-RPC server ([`rpc`]) and
+//! Prometheus [`metrics`]. It is not the ledger's rules (see `ol-ledger`)
+//! nor the command line (see `ol-cli`).
+//!
+//! Start one with [`launch`] and a [`NodeConfig`]; the returned
+//! [`NodeHandle`] gives the bound addresses and stops the node.
+
+pub mod chain;
+pub mod consensus;
+pub mod dev;
+pub mod metrics;
+pub mod pool;
+pub mod rpc;
+
+use crate::{
+    chain::{Chain, ChainError},
+    consensus::{Consensus, DevSealer, SealMode},
+    metrics::Metrics,
+};
+use ol_ledger::{Genesis, GenesisError};
+use ol_storage::{StorageError, Store};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+/// Where the genesis comes from.
+#[derive(Debug, Clone)]
+pub enum GenesisSource {
+    /// The built-in dev genesis ([`dev::dev_genesis`]).
+    Dev,
+    /// A genesis JSON file.
+    File(PathBuf),
+    /// A genesis already in memory.
+    Value(Genesis),
+}
+
+/// Everything needed to start a node.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Data directory (the database lives here).
+    pub datadir: PathBuf,
+    /// The chain's genesis.
+    pub genesis: GenesisSource,
+    /// Dev mode: local sealing and dev-only RPC methods.
+    pub dev: bool,
+    /// HTTP (and WebSocket) JSON-RPC address.
+    pub http: SocketAddr,
+    /// Extra WebSocket address, if any.
+    pub ws: Option<SocketAddr>,
+    /// Time between blocks; zero seals per transaction.
+    pub block_time: Duration,
+    /// Prometheus metrics address, if any.
+    pub metrics: Option<SocketAddr>,
+}
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The genesis file could not be read.
+    #[error("cannot read genesis file {path}: {source}")]
+    GenesisFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The genesis is invalid.
+    #[error("genesis file {path}: {source}")]
+    Genesis {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: GenesisError,
+    },
+    /// Storage could not be opened.
+    #[error("cannot open the database in {path}: {source}")]
+    Storage {
+        /// The data directory.
+        path: PathBuf,
+        /// Why.
+        source: StorageError,
+    },
+    /// The chain could not start.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// A server could not bind its address.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Only --dev is implemented for now.
+    #[error("a production (multi-validator) node is not available yet; start with --dev")]
+    NotDev,
+}
+
+/// A running node.
+#[derive(Debug)]
+pub struct NodeHandle {
+    /// The chain.
+    pub chain: Arc<Chain>,
+    /// Bound HTTP/WebSocket JSON-RPC address.
+    pub http: SocketAddr,
+    /// Bound extra WebSocket address.
+    pub ws: Option<SocketAddr>,
+    /// Bound metrics address.
+    pub metrics: Option<SocketAddr>,
+    servers: Vec<jsonrpsee::server::ServerHandle>,
+    sealer: tokio::task::JoinHandle<()>,
+}
+
+impl NodeHandle {
+    /// Stops the servers and block production.
+    pub async fn stop(self) {
+        for server in &self.servers {
+            let _ = server.stop();
+        }
+        for server in self.servers {
+            server.stopped().await;
+        }
+        self.sealer.abort();
+    }
+}
+
+impl GenesisSource {
+    /// Reads and validates the genesis.
+    pub fn load(&self) -> Result<Genesis, NodeError> {
+        match self {
+            Self::Dev => Ok(dev::dev_genesis()),
+            Self::Value(genesis) => Ok(genesis.clone()),
+            Self::File(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| NodeError::GenesisFile { path: path.clone(), source })?;
+                Genesis::from_json(&text)
+                    .map_err(|source| NodeError::Genesis { path: path.clone(), source })
+            }
+        }
+    }
+}
+
+/// Opens the chain and starts block production and the servers.
+pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
+    if !config.dev {
+        return Err(NodeError::NotDev);
+    }
+    let genesis = config.genesis.load()?;
+    let store = Store::open(&config.datadir)
+        .map_err(|source| NodeError::Storage { path: config.datadir.clone(), source })?;
+    let metrics = Arc::new(Metrics::new());
+    let chain = Arc::new(Chain::open(store, genesis, metrics.clone())?);
+
+    let rpc_config = rpc::RpcConfig { dev: config.dev };
+    let mut servers = Vec::new();
+    let (http, handle) = rpc::serve(chain.clone(), rpc_config, config.http).await?;
+    servers.push(handle);
+    let mut ws = None;
+    if let Some(address) = config.ws {
+        let (bound, handle) = rpc::serve(chain.clone(), rpc_config, address).await?;
+        ws = Some(bound);
+        servers.push(handle);
+    }
+    let metrics_address = match config.metrics {
+        Some(address) => Some(
+            metrics::serve(metrics, address)
+                .await
+                .map_err(|source| NodeError::Bind { address, source })?,
+        ),
+        None => None,
+    };
+    let mode = if config.block_time.is_zero() {
+        SealMode::PerTransaction
+    } else {
+        SealMode::Interval(config.block_time)
+    };
+    let sealer: Box<dyn Consensus> = Box::new(DevSealer { mode, beneficiary: dev::DEV_PRODUCER });
+    let sealer = tokio::spawn(sealer.run(chain.clone()));
+    Ok(NodeHandle { chain, http, ws, metrics: metrics_address, servers, sealer })
+}

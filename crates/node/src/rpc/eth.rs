@@ -1,0 +1,713 @@
+//! The `eth_`, `net_` and `web3_` namespaces.
+
+use super::{
+    RpcContext, convert,
+    errors::{self, internal, invalid_params, server_error},
+};
+use crate::chain::Chain;
+use alloy_eips::{BlockId, BlockNumberOrTag};
+use alloy_primitives::{Address, B256, Bytes, U64, U256};
+use alloy_rpc_types_eth::{
+    EIP1186AccountProofResponse, EIP1186StorageProof, FeeHistory, Filter, Log as RpcLog,
+    TransactionRequest,
+};
+use jsonrpsee::{
+    PendingSubscriptionSink, RpcModule, SubscriptionMessage,
+    types::{ErrorObjectOwned, Params},
+};
+use ol_ledger::{StateView, fees, vesting};
+use ol_primitives::{SealedHeader, TransactionDecodeError};
+use ol_storage::StateSnapshot;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+
+type RpcResult<T> = Result<T, ErrorObjectOwned>;
+
+/// Suggested priority fee: 1 gwei, as geth and anvil suggest on dev chains.
+pub const SUGGESTED_TIP: u128 = 1_000_000_000;
+
+/// Widest block range `eth_getLogs` scans in one call.
+pub const MAX_LOG_RANGE: u64 = 10_000;
+
+/// Most blocks `eth_feeHistory` reports.
+pub const MAX_FEE_HISTORY: u64 = 1024;
+
+/// Registers every method of the namespace.
+pub fn register(module: &mut RpcModule<RpcContext>) {
+    let methods: &[(&'static str, Method)] = &[
+        ("web3_clientVersion", |_, _| Ok(serde_json::json!(client_version()))),
+        ("web3_sha3", web3_sha3),
+        ("net_version", |_, ctx| Ok(serde_json::json!(ctx.chain.spec().chain_id.to_string()))),
+        ("net_listening", |_, _| Ok(serde_json::json!(true))),
+        ("net_peerCount", |_, _| Ok(serde_json::json!("0x0"))),
+        ("eth_chainId", |_, ctx| json(U64::from(ctx.chain.spec().chain_id))),
+        ("eth_blockNumber", |_, ctx| json(U64::from(ctx.chain.head().number()))),
+        ("eth_syncing", |_, _| Ok(serde_json::json!(false))),
+        ("eth_accounts", |_, _| Ok(serde_json::json!([]))),
+        ("eth_gasPrice", |_, ctx| {
+            json(U256::from(u128::from(ctx.chain.next_base_fee()) + SUGGESTED_TIP))
+        }),
+        ("eth_maxPriorityFeePerGas", |_, _| json(U256::from(SUGGESTED_TIP))),
+        ("eth_getBalance", eth_get_balance),
+        ("eth_getTransactionCount", eth_get_transaction_count),
+        ("eth_getCode", eth_get_code),
+        ("eth_getStorageAt", eth_get_storage_at),
+        ("eth_sendRawTransaction", eth_send_raw_transaction),
+        ("eth_getTransactionByHash", eth_get_transaction_by_hash),
+        ("eth_getTransactionReceipt", eth_get_transaction_receipt),
+        ("eth_getBlockByNumber", eth_get_block_by_number),
+        ("eth_getBlockByHash", eth_get_block_by_hash),
+        ("eth_getBlockTransactionCountByNumber", eth_get_block_transaction_count_by_number),
+        ("eth_getBlockTransactionCountByHash", eth_get_block_transaction_count_by_hash),
+        ("eth_getTransactionByBlockNumberAndIndex", eth_get_transaction_by_block_number_and_index),
+        ("eth_getBlockReceipts", eth_get_block_receipts),
+        ("eth_feeHistory", eth_fee_history),
+        ("eth_estimateGas", eth_estimate_gas),
+        ("eth_call", eth_call),
+        ("eth_getLogs", eth_get_logs),
+        ("eth_getProof", eth_get_proof),
+    ];
+    for (name, method) in methods {
+        let method = *method;
+        module
+            .register_blocking_method(name, move |params, ctx, _| {
+                ctx.chain.metrics().rpc_calls.inc();
+                method(params, &ctx)
+            })
+            .expect("every method name is registered once");
+    }
+    module
+        .register_subscription("eth_subscribe", "eth_subscription", "eth_unsubscribe", subscribe)
+        .expect("eth_subscribe is registered once");
+}
+
+type Method = fn(Params<'_>, &RpcContext) -> RpcResult<serde_json::Value>;
+
+fn json<T: serde::Serialize>(value: T) -> RpcResult<serde_json::Value> {
+    serde_json::to_value(value).map_err(internal)
+}
+
+/// `openledger/v0.1.0/linux-x86_64/rust`.
+pub fn client_version() -> String {
+    format!(
+        "openledger/v{}/{}-{}/rust",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+/// Reads positional parameters one by one, with errors that name the position.
+struct Positional<'a> {
+    params: Params<'a>,
+    values: Vec<serde_json::Value>,
+    next: usize,
+    method: &'static str,
+}
+
+impl<'a> Positional<'a> {
+    fn new(params: Params<'a>, method: &'static str) -> RpcResult<Self> {
+        let values: Vec<serde_json::Value> = if params.is_object() {
+            return Err(invalid_params(format!("{method}: parameters must be a JSON array")));
+        } else if params.as_str().is_none() {
+            Vec::new()
+        } else {
+            params.parse().map_err(|e| invalid_params(format!("{method}: {}", e.message())))?
+        };
+        Ok(Self { params, values, next: 0, method })
+    }
+
+    fn required<T: DeserializeOwned>(&mut self, what: &str) -> RpcResult<T> {
+        let index = self.next;
+        self.next += 1;
+        let value = self.values.get(index).cloned().ok_or_else(|| {
+            invalid_params(format!("{}: missing parameter {index} ({what})", self.method))
+        })?;
+        serde_json::from_value(value).map_err(|e| {
+            invalid_params(format!("{}: invalid parameter {index} ({what}): {e}", self.method))
+        })
+    }
+
+    fn optional<T: DeserializeOwned>(&mut self, what: &str) -> RpcResult<Option<T>> {
+        match self.values.get(self.next) {
+            None | Some(serde_json::Value::Null) => {
+                self.next += 1;
+                Ok(None)
+            }
+            Some(_) => self.required(what).map(Some),
+        }
+    }
+
+    fn finish(self) -> RpcResult<()> {
+        let _ = &self.params;
+        if self.values.len() > self.next {
+            return Err(invalid_params(format!(
+                "{}: too many parameters: expected at most {}, got {}",
+                self.method,
+                self.next,
+                self.values.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The block a state-reading call refers to; only the latest state is kept,
+/// so an older block is refused with a clear message.
+fn state_at(ctx: &RpcContext, block: Option<BlockId>) -> RpcResult<StateSnapshot> {
+    let snapshot = ctx.chain.snapshot()?;
+    let head = snapshot.header().number();
+    let wanted = match block {
+        None => head,
+        Some(id) => resolve_block_id(&ctx.chain, id)?.ok_or_else(|| {
+            invalid_params(format!(
+                "BlockOutOfRangeError: block height is {head} but requested was {}",
+                describe(id)
+            ))
+        })?,
+    };
+    if wanted != head {
+        return Err(server_error(format!(
+            "historical state is not available: block {wanted} is older than the head {head}; this node keeps only the latest state"
+        )));
+    }
+    Ok(snapshot)
+}
+
+fn describe(id: BlockId) -> String {
+    match id {
+        BlockId::Hash(h) => h.block_hash.to_string(),
+        BlockId::Number(BlockNumberOrTag::Number(n)) => n.to_string(),
+        BlockId::Number(tag) => tag.to_string(),
+    }
+}
+
+/// Resolves a block id to a committed block number (`None`: no such block).
+fn resolve_block_id(chain: &Chain, id: BlockId) -> RpcResult<Option<u64>> {
+    match id {
+        BlockId::Number(tag) => Ok(resolve_tag(chain, tag)),
+        BlockId::Hash(hash) => {
+            Ok(chain.store().header_by_hash(hash.block_hash).map_err(internal)?.map(|h| h.number()))
+        }
+    }
+}
+
+fn resolve_tag(chain: &Chain, tag: BlockNumberOrTag) -> Option<u64> {
+    let head = chain.head().number();
+    match tag {
+        BlockNumberOrTag::Earliest => Some(0),
+        // Blocks are final once committed: latest = safe = finalized; the
+        // pending block is served as the latest one.
+        BlockNumberOrTag::Latest
+        | BlockNumberOrTag::Pending
+        | BlockNumberOrTag::Safe
+        | BlockNumberOrTag::Finalized => Some(head),
+        BlockNumberOrTag::Number(n) => (n <= head).then_some(n),
+    }
+}
+
+fn eth_get_balance(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getBalance")?;
+    let address: Address = p.required("address")?;
+    let block: Option<BlockId> = Some(p.required("block")?);
+    p.finish()?;
+    let snapshot = state_at(ctx, block)?;
+    let now = snapshot.header().header.timestamp;
+    let breakdown = vesting::balance_at(&snapshot, &address, now).map_err(internal)?;
+    json(breakdown.spendable)
+}
+
+fn eth_get_transaction_count(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getTransactionCount")?;
+    let address: Address = p.required("address")?;
+    let block: Option<BlockId> = Some(p.required("block")?);
+    p.finish()?;
+    if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
+        return json(U64::from(ctx.chain.pending_nonce(&address)?));
+    }
+    let snapshot = state_at(ctx, block)?;
+    let nonce = snapshot.account(&address).map_err(internal)?.map(|a| a.nonce).unwrap_or(0);
+    json(U64::from(nonce))
+}
+
+fn eth_get_code(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getCode")?;
+    let _address: Address = p.required("address")?;
+    let block: Option<BlockId> = Some(p.required("block")?);
+    p.finish()?;
+    state_at(ctx, block)?;
+    // No account holds code until the EVM lands.
+    json(Bytes::new())
+}
+
+fn eth_get_storage_at(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getStorageAt")?;
+    let address: Address = p.required("address")?;
+    let slot: U256 = p.required("storage slot")?;
+    let block: Option<BlockId> = Some(p.required("block")?);
+    p.finish()?;
+    let snapshot = state_at(ctx, block)?;
+    let value = snapshot.storage(&address, &B256::from(slot)).map_err(internal)?;
+    json(B256::from(value))
+}
+
+fn eth_send_raw_transaction(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_sendRawTransaction")?;
+    let raw: Bytes = p.required("signed transaction bytes")?;
+    p.finish()?;
+    if raw.is_empty() {
+        return Err(errors::submit_error(TransactionDecodeError::Empty.into()));
+    }
+    let hash = ctx.chain.submit_raw(&raw).map_err(errors::submit_error)?;
+    json(hash)
+}
+
+fn eth_get_transaction_by_hash(
+    params: Params<'_>,
+    ctx: &RpcContext,
+) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getTransactionByHash")?;
+    let hash: B256 = p.required("transaction hash")?;
+    p.finish()?;
+    if let Some((location, tx)) = ctx.chain.store().transaction(hash).map_err(internal)? {
+        let header = ctx
+            .chain
+            .store()
+            .header_by_number(location.block_number)
+            .map_err(internal)?
+            .ok_or_else(|| {
+            internal(format!("block {} of a stored transaction is missing", location.block_number))
+        })?;
+        return json(convert::transaction(&tx, Some((&location, &header))));
+    }
+    match ctx.chain.pooled(&hash) {
+        Some(tx) => json(convert::transaction(&tx, None)),
+        None => Ok(serde_json::Value::Null),
+    }
+}
+
+fn eth_get_transaction_receipt(
+    params: Params<'_>,
+    ctx: &RpcContext,
+) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getTransactionReceipt")?;
+    let hash: B256 = p.required("transaction hash")?;
+    p.finish()?;
+    let Some((location, _)) = ctx.chain.store().receipt(hash).map_err(internal)? else {
+        return Ok(serde_json::Value::Null);
+    };
+    let receipts = block_receipts(ctx, location.block_number)?;
+    let header = header_by_number(ctx, location.block_number)?;
+    let index = location.index as usize;
+    let first_log_index: usize = receipts[..index].iter().map(|r| r.envelope.logs().len()).sum();
+    json(convert::receipt(
+        &receipts[index],
+        &location,
+        header.header.timestamp,
+        first_log_index as u64,
+    ))
+}
+
+fn block_receipts(ctx: &RpcContext, number: u64) -> RpcResult<Vec<ol_primitives::Receipt>> {
+    ctx.chain
+        .store()
+        .block_receipts(number)
+        .map_err(internal)?
+        .ok_or_else(|| internal(format!("receipts of block {number} are missing")))
+}
+
+fn header_by_number(ctx: &RpcContext, number: u64) -> RpcResult<SealedHeader> {
+    ctx.chain
+        .store()
+        .header_by_number(number)
+        .map_err(internal)?
+        .ok_or_else(|| internal(format!("header of block {number} is missing")))
+}
+
+fn eth_get_block_by_number(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getBlockByNumber")?;
+    let tag: BlockNumberOrTag = p.required("block number or tag")?;
+    let full: bool = p.required("full transactions flag")?;
+    p.finish()?;
+    let Some(number) = resolve_tag(&ctx.chain, tag) else { return Ok(serde_json::Value::Null) };
+    match ctx.chain.store().block_by_number(number).map_err(internal)? {
+        Some(block) => json(convert::block(&block, full)),
+        None => Ok(serde_json::Value::Null),
+    }
+}
+
+fn eth_get_block_by_hash(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getBlockByHash")?;
+    let hash: B256 = p.required("block hash")?;
+    let full: bool = p.required("full transactions flag")?;
+    p.finish()?;
+    match ctx.chain.store().block_by_hash(hash).map_err(internal)? {
+        Some(block) => json(convert::block(&block, full)),
+        None => Ok(serde_json::Value::Null),
+    }
+}
+
+fn eth_get_block_transaction_count_by_number(
+    params: Params<'_>,
+    ctx: &RpcContext,
+) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getBlockTransactionCountByNumber")?;
+    let tag: BlockNumberOrTag = p.required("block number or tag")?;
+    p.finish()?;
+    let Some(number) = resolve_tag(&ctx.chain, tag) else { return Ok(serde_json::Value::Null) };
+    match ctx.chain.store().block_by_number(number).map_err(internal)? {
+        Some(block) => json(U64::from(block.transactions.len())),
+        None => Ok(serde_json::Value::Null),
+    }
+}
+
+fn eth_get_block_transaction_count_by_hash(
+    params: Params<'_>,
+    ctx: &RpcContext,
+) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getBlockTransactionCountByHash")?;
+    let hash: B256 = p.required("block hash")?;
+    p.finish()?;
+    match ctx.chain.store().block_by_hash(hash).map_err(internal)? {
+        Some(block) => json(U64::from(block.transactions.len())),
+        None => Ok(serde_json::Value::Null),
+    }
+}
+
+fn eth_get_transaction_by_block_number_and_index(
+    params: Params<'_>,
+    ctx: &RpcContext,
+) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getTransactionByBlockNumberAndIndex")?;
+    let tag: BlockNumberOrTag = p.required("block number or tag")?;
+    let index: U64 = p.required("transaction index")?;
+    p.finish()?;
+    let Some(number) = resolve_tag(&ctx.chain, tag) else { return Ok(serde_json::Value::Null) };
+    let Some(block) = ctx.chain.store().block_by_number(number).map_err(internal)? else {
+        return Ok(serde_json::Value::Null);
+    };
+    let index = index.to::<u64>();
+    match block.transactions.get(index as usize) {
+        Some(tx) => {
+            let location = ol_storage::TxLocation {
+                block_number: number,
+                block_hash: block.header.hash,
+                index,
+            };
+            json(convert::transaction(tx, Some((&location, &block.header))))
+        }
+        None => Ok(serde_json::Value::Null),
+    }
+}
+
+fn eth_get_block_receipts(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getBlockReceipts")?;
+    let id: BlockId = p.required("block")?;
+    p.finish()?;
+    let Some(number) = resolve_block_id(&ctx.chain, id)? else {
+        return Ok(serde_json::Value::Null);
+    };
+    let header = header_by_number(ctx, number)?;
+    let receipts = block_receipts(ctx, number)?;
+    let mut log_index = 0u64;
+    let items: Vec<_> = receipts
+        .iter()
+        .enumerate()
+        .map(|(index, receipt)| {
+            let location = ol_storage::TxLocation {
+                block_number: number,
+                block_hash: header.hash,
+                index: index as u64,
+            };
+            let rpc = convert::receipt(receipt, &location, header.header.timestamp, log_index);
+            log_index += receipt.envelope.logs().len() as u64;
+            rpc
+        })
+        .collect();
+    json(items)
+}
+
+fn eth_fee_history(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_feeHistory")?;
+    let count: U64 = p.required("block count")?;
+    let newest: BlockNumberOrTag = p.required("newest block")?;
+    let percentiles: Option<Vec<f64>> = p.optional("reward percentiles")?;
+    p.finish()?;
+    let percentiles = percentiles.unwrap_or_default();
+    if percentiles.len() > 100 {
+        return Err(invalid_params("eth_feeHistory: at most 100 reward percentiles"));
+    }
+    let mut previous = 0.0;
+    for value in &percentiles {
+        if !(0.0..=100.0).contains(value) || *value < previous {
+            return Err(invalid_params(format!(
+                "eth_feeHistory: invalid reward percentile {value}: percentiles must be increasing and within 0..100"
+            )));
+        }
+        previous = *value;
+    }
+    let newest = resolve_tag(&ctx.chain, newest).ok_or_else(|| {
+        server_error(format!("request beyond head block: newest block {newest} does not exist"))
+    })?;
+    let count = count.to::<u64>().min(MAX_FEE_HISTORY).min(newest + 1);
+    let oldest = newest + 1 - count;
+    let mut history = FeeHistory { oldest_block: oldest, ..Default::default() };
+    let mut rewards = Vec::new();
+    let mut last_header = None;
+    for number in oldest..=newest {
+        let header = header_by_number(ctx, number)?;
+        history
+            .base_fee_per_gas
+            .push(u128::from(header.header.base_fee_per_gas.unwrap_or_default()));
+        history.gas_used_ratio.push(header.header.gas_used as f64 / header.header.gas_limit as f64);
+        history.base_fee_per_blob_gas.push(0);
+        history.blob_gas_used_ratio.push(0.0);
+        if !percentiles.is_empty() {
+            rewards.push(block_rewards(ctx, &header, &percentiles)?);
+        }
+        last_header = Some(header);
+    }
+    if let Some(last) = last_header {
+        let next = crate::chain::next_base_fee(ctx.chain.spec(), &last);
+        history.base_fee_per_gas.push(u128::from(next));
+        history.base_fee_per_blob_gas.push(0);
+    }
+    // Always present (empty without percentiles), as anvil serves it.
+    history.reward = Some(rewards);
+    json(history)
+}
+
+/// Effective tips at the given percentiles of the block's gas, as geth does.
+fn block_rewards(
+    ctx: &RpcContext,
+    header: &SealedHeader,
+    percentiles: &[f64],
+) -> RpcResult<Vec<u128>> {
+    let base_fee = u128::from(header.header.base_fee_per_gas.unwrap_or_default());
+    let receipts = block_receipts(ctx, header.number())?;
+    if receipts.is_empty() {
+        return Ok(vec![0; percentiles.len()]);
+    }
+    let mut tips: Vec<(u128, u64)> = receipts
+        .iter()
+        .map(|r| (r.effective_gas_price.saturating_sub(base_fee), r.gas_used))
+        .collect();
+    tips.sort_unstable();
+    let total: u64 = tips.iter().map(|(_, gas)| gas).sum();
+    let mut out = Vec::with_capacity(percentiles.len());
+    let (mut index, mut cumulative) = (0usize, tips[0].1);
+    for percentile in percentiles {
+        let threshold = (total as f64 * percentile / 100.0) as u64;
+        while cumulative < threshold && index + 1 < tips.len() {
+            index += 1;
+            cumulative += tips[index].1;
+        }
+        out.push(tips[index].0);
+    }
+    Ok(out)
+}
+
+/// Checks what a call or gas estimate can check without an EVM: the
+/// caller's funds for the value, and that it is not a contract creation.
+fn check_call(
+    ctx: &RpcContext,
+    snapshot: &StateSnapshot,
+    request: &TransactionRequest,
+) -> RpcResult<()> {
+    if request.to.is_none() || matches!(request.to, Some(alloy_primitives::TxKind::Create)) {
+        return Err(server_error("contract creation is not supported on this chain yet"));
+    }
+    let value = request.value.unwrap_or_default();
+    if let Some(from) = request.from
+        && !value.is_zero()
+    {
+        let spendable = ctx.chain.spendable(snapshot, &from)?;
+        if spendable < value {
+            return Err(server_error(format!(
+                "insufficient funds for transfer: address {from} have {spendable} want {value}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn eth_estimate_gas(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_estimateGas")?;
+    let request: TransactionRequest = p.required("transaction call object")?;
+    let block: Option<BlockId> = p.optional("block")?;
+    p.finish()?;
+    let snapshot = state_at(ctx, block)?;
+    check_call(ctx, &snapshot, &request)?;
+    let input = request.input.input().cloned().unwrap_or_default();
+    let zeros = input.iter().filter(|b| **b == 0).count() as u64;
+    let mut gas = fees::TX_BASE_GAS
+        + zeros * fees::ZERO_BYTE_GAS
+        + (input.len() as u64 - zeros) * fees::NONZERO_BYTE_GAS;
+    if let Some(list) = &request.access_list {
+        for item in list.iter() {
+            gas += fees::ACCESS_LIST_ADDRESS_GAS
+                + item.storage_keys.len() as u64 * fees::ACCESS_LIST_KEY_GAS;
+        }
+    }
+    if let Some(limit) = request.gas
+        && limit < gas
+    {
+        return Err(server_error(format!("intrinsic gas too low: have {limit}, want {gas}")));
+    }
+    json(U64::from(gas))
+}
+
+fn eth_call(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_call")?;
+    let request: TransactionRequest = p.required("transaction call object")?;
+    let block: Option<BlockId> = p.optional("block")?;
+    let _overrides: Option<serde_json::Value> = p.optional("state overrides")?;
+    p.finish()?;
+    let snapshot = state_at(ctx, block)?;
+    check_call(ctx, &snapshot, &request)?;
+    // No account holds code until the EVM lands: a call returns no data.
+    json(Bytes::new())
+}
+
+fn eth_get_logs(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getLogs")?;
+    let filter: Filter = p.required("filter object")?;
+    p.finish()?;
+    let head = ctx.chain.head().number();
+    let (from, to) = match filter.block_option {
+        alloy_rpc_types_eth::FilterBlockOption::AtBlockHash(hash) => {
+            let header = ctx
+                .chain
+                .store()
+                .header_by_hash(hash)
+                .map_err(internal)?
+                .ok_or_else(|| server_error(format!("unknown block {hash}")))?;
+            (header.number(), header.number())
+        }
+        alloy_rpc_types_eth::FilterBlockOption::Range { from_block, to_block } => {
+            let resolve = |tag: Option<BlockNumberOrTag>| match tag {
+                None => Some(head),
+                Some(tag) => resolve_tag(&ctx.chain, tag).or(Some(u64::MAX)),
+            };
+            (resolve(from_block).unwrap_or(head), resolve(to_block).unwrap_or(head))
+        }
+    };
+    if from > to {
+        return Err(invalid_params(format!(
+            "eth_getLogs: invalid block range: fromBlock {from} is after toBlock {to}"
+        )));
+    }
+    let to = to.min(head);
+    if from > head {
+        return json(Vec::<RpcLog>::new());
+    }
+    if to - from >= MAX_LOG_RANGE {
+        return Err(server_error(format!(
+            "query exceeds max block range {MAX_LOG_RANGE}: blocks {from}..={to}"
+        )));
+    }
+    let mut logs = Vec::new();
+    for number in from..=to {
+        let header = header_by_number(ctx, number)?;
+        if !filter.matches_bloom(header.header.logs_bloom) {
+            continue;
+        }
+        let receipts = block_receipts(ctx, number)?;
+        let mut log_index = 0u64;
+        for (index, receipt) in receipts.iter().enumerate() {
+            let location = ol_storage::TxLocation {
+                block_number: number,
+                block_hash: header.hash,
+                index: index as u64,
+            };
+            for log in convert::logs(receipt, &location, header.header.timestamp, log_index) {
+                if filter.matches(&log.inner) {
+                    logs.push(log);
+                }
+            }
+            log_index += receipt.envelope.logs().len() as u64;
+        }
+    }
+    json(logs)
+}
+
+fn eth_get_proof(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "eth_getProof")?;
+    let address: Address = p.required("address")?;
+    let keys: Vec<B256> = p.required("storage keys")?;
+    let block: Option<BlockId> = Some(p.required("block")?);
+    p.finish()?;
+    if keys.len() > 1024 {
+        return Err(invalid_params("eth_getProof: at most 1024 storage keys"));
+    }
+    state_at(ctx, block)?;
+    let proof = ctx.chain.store().account_proof(address, &keys).map_err(internal)?;
+    json(EIP1186AccountProofResponse {
+        address: proof.address,
+        balance: proof.balance,
+        code_hash: proof.code_hash,
+        nonce: proof.nonce,
+        storage_hash: proof.storage_hash,
+        account_proof: proof.account_proof,
+        storage_proof: proof
+            .storage_proof
+            .into_iter()
+            .map(|s| EIP1186StorageProof {
+                key: alloy_serde::JsonStorageKey::Hash(s.key),
+                value: s.value,
+                proof: s.proof,
+            })
+            .collect(),
+    })
+}
+
+fn web3_sha3(params: Params<'_>, _ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "web3_sha3")?;
+    let data: Bytes = p.required("data")?;
+    p.finish()?;
+    json(alloy_primitives::keccak256(&data))
+}
+
+async fn subscribe(
+    params: Params<'static>,
+    pending: PendingSubscriptionSink,
+    ctx: Arc<RpcContext>,
+    _: jsonrpsee::Extensions,
+) -> jsonrpsee::core::SubscriptionResult {
+    let kind: String = match params.sequence().next() {
+        Ok(kind) => kind,
+        Err(e) => {
+            pending.reject(invalid_params(format!("eth_subscribe: {}", e.message()))).await;
+            return Ok(());
+        }
+    };
+    if kind != "newHeads" {
+        pending
+            .reject(invalid_params(format!(
+                "eth_subscribe: unsupported subscription {kind:?}; supported: \"newHeads\""
+            )))
+            .await;
+        return Ok(());
+    }
+    let mut heads = ctx.chain.subscribe_heads();
+    let sink = pending.accept().await?;
+    loop {
+        tokio::select! {
+            _ = sink.closed() => return Ok(()),
+            head = heads.recv() => match head {
+                Ok(header) => {
+                    let message = SubscriptionMessage::new(
+                        sink.method_name(),
+                        sink.subscription_id(),
+                        &convert::header(&header, None),
+                    )?;
+                    if sink.send(message).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+            },
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Ethereum-compatible JSON-RPC over HTTP and WebSocket.
+//!
+//! Methods follow the Ethereum JSON-RPC specification and geth's error
+//! conventions, so viem, ethers, web3.py and Foundry work unchanged:
+//! `-32700` malformed JSON, `-32600` invalid request, `-32601` unknown
+//! method, `-32602` wrong parameters, `-32000` a transaction or call the
+//! chain refuses (with geth's wording), `-32603` a node failure. Namespaces:
+//! [`eth`] (and `net_`, `web3_`) and [`ol`] (OpenLedger-specific reads).
+
+mod convert;
+pub mod errors;
+pub mod eth;
+pub mod ol;
+
+use crate::{NodeError, chain::Chain};
+use jsonrpsee::{
+    RpcModule,
+    server::{BatchRequestConfig, Server, ServerConfig, ServerHandle},
+};
+use std::{net::SocketAddr, sync::Arc};
+
+/// The largest JSON-RPC request body accepted (a batch of raw transactions
+/// fits comfortably; a single transaction is at most 128 KiB).
+pub const MAX_REQUEST_BYTES: u32 = 16 * 1024 * 1024;
+
+/// The most calls in one batch.
+pub const MAX_BATCH: u32 = 10_000;
+
+/// Options of the RPC server.
+#[derive(Debug, Clone, Copy)]
+pub struct RpcConfig {
+    /// Dev-only methods allowed.
+    pub dev: bool,
+}
+
+/// The shared state every method sees.
+#[derive(Debug)]
+pub struct RpcContext {
+    /// The chain.
+    pub chain: Arc<Chain>,
+    /// Options.
+    pub config: RpcConfig,
+}
+
+/// All methods of the node.
+pub fn module(chain: Arc<Chain>, config: RpcConfig) -> RpcModule<RpcContext> {
+    let mut module = RpcModule::new(RpcContext { chain, config });
+    eth::register(&mut module);
+    ol::register(&mut module);
+    module
+}
+
+/// Starts a JSON-RPC server (HTTP and WebSocket on the same port).
+pub async fn serve(
+    chain: Arc<Chain>,
+    config: RpcConfig,
+    address: SocketAddr,
+) -> Result<(SocketAddr, ServerHandle), NodeError> {
+    let server_config = ServerConfig::builder()
+        .max_request_body_size(MAX_REQUEST_BYTES)
+        .max_response_body_size(64 * 1024 * 1024)
+        .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH))
+        .max_connections(1024)
+        .build();
+    let server = Server::builder()
+        .set_config(server_config)
+        .set_http_middleware(
+            tower::ServiceBuilder::new().layer(tower_http::cors::CorsLayer::permissive()),
+        )
+        .build(address)
+        .await
+        .map_err(|source| NodeError::Bind { address, source })?;
+    let bound = server.local_addr().map_err(|source| NodeError::Bind { address, source })?;
+    let handle = server.start(module(chain, config));
+    Ok((bound, handle))
+}
