@@ -345,3 +345,52 @@ mod tests {
         assert!(unknown.to_string().contains("unknown field"), "{unknown}");
     }
 }
+
+#[cfg(test)]
+mod bundled {
+    use super::*;
+    use crate::vesting::VestingSchedule;
+
+    const MONTH: u64 = 2_629_800;
+
+    /// The bundled mainnet-like genesis has the published allocation shape.
+    #[test]
+    fn mainnet_like_allocation_shape() {
+        let genesis =
+            Genesis::from_json(include_str!("../../../genesis/mainnet-like.json")).unwrap();
+        let share = |name: &str| {
+            let a = genesis.allocations.iter().find(|a| a.name.starts_with(name)).unwrap();
+            (a.amount.wei() * U256::from(10_000u64) / Amount::total_supply().wei(), a.vesting)
+        };
+        let (community, terms) = share("community");
+        assert_eq!(community, U256::from(6_171u64));
+        assert_eq!(terms, Some(VestingTerms { cliff_seconds: 0, linear_seconds: (48 * MONTH) as u32 }));
+        for (name, bps) in [("investors", 1_829u64), ("team", 1_500)] {
+            let (value, terms) = share(name);
+            assert_eq!(value, U256::from(bps));
+            assert_eq!(
+                terms,
+                Some(VestingTerms {
+                    cliff_seconds: (12 * MONTH) as u32,
+                    linear_seconds: (36 * MONTH) as u32
+                })
+            );
+        }
+        let (liquidity, terms) = share("liquidity");
+        assert_eq!((liquidity, terms), (U256::from(500u64), None));
+
+        // A team member's tokens: nothing before the cliff, half 18 months
+        // after it, all after 48 months.
+        let team = genesis.allocations.iter().find(|a| a.name.starts_with("team")).unwrap();
+        let terms = team.vesting.unwrap();
+        let schedule = VestingSchedule {
+            total: team.amount.wei(),
+            start: genesis.timestamp,
+            cliff: terms.cliff_seconds,
+            linear: terms.linear_seconds,
+        };
+        assert_eq!(schedule.vested_at(genesis.timestamp + 12 * MONTH - 1), U256::ZERO);
+        assert_eq!(schedule.vested_at(genesis.timestamp + 30 * MONTH), team.amount.wei() / U256::from(2));
+        assert_eq!(schedule.vested_at(genesis.timestamp + 48 * MONTH), team.amount.wei());
+    }
+}

@@ -254,10 +254,15 @@ impl Store {
             .begin_write()
             .context(format_args!("starting the write of block {number}"))?;
         // The trie is rehashed on its own thread while this one writes rows.
+        let t0 = std::time::Instant::now();
         let (state, written) = std::thread::scope(|scope| {
-            let trie = scope.spawn(|| head.state.apply(changes));
-            let written = write_state(&txn, &head.state, changes)
-                .and_then(|()| write_body(&txn, number, transactions, receipts));
+            let trie = scope.spawn(|| { let t = std::time::Instant::now(); let s = head.state.apply(changes); eprintln!("PROFILE trie {:?}", t.elapsed()); s });
+            let t = std::time::Instant::now();
+            let written = write_state(&txn, &head.state, changes);
+            eprintln!("PROFILE write_state {:?}", t.elapsed());
+            let t = std::time::Instant::now();
+            let written = written.and_then(|()| write_body(&txn, number, transactions, receipts));
+            eprintln!("PROFILE write_body {:?}", t.elapsed());
             match trie.join() {
                 Ok(state) => (state, written),
                 Err(panic) => std::panic::resume_unwind(panic),
@@ -283,7 +288,10 @@ impl Store {
         }
         let sealed = SealedHeader::seal(header);
         write_header(&txn, &sealed)?;
+        eprintln!("PROFILE before commit {:?}", t0.elapsed());
+        let t = std::time::Instant::now();
         txn.commit().context(format_args!("committing block {number}"))?;
+        eprintln!("PROFILE commit {:?}", t.elapsed());
         self.publish(Committed { header: sealed.clone(), state });
         Ok(sealed)
     }
