@@ -27,7 +27,7 @@ use tracing_subscriber::EnvFilter;
 
 /// OpenLedger: a blockchain for the economy of AI, paid in OPEN.
 #[derive(Debug, Parser)]
-#[command(name = "openledger", version, about, propagate_version = true)]
+#[command(name = "openledger", version, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

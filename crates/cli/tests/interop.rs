@@ -19,7 +19,10 @@ use std::{
 };
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root exists")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root exists")
 }
 
 /// Kills the node when the test ends, passed or not.
@@ -94,7 +97,10 @@ fn run_suite(block_time: u64) {
         .expect("the interop runner starts");
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "interop checks failed against {url} (block time {block_time}):\n{stdout}");
+    assert!(
+        output.status.success(),
+        "interop checks failed against {url} (block time {block_time}):\n{stdout}"
+    );
 }
 
 #[test]

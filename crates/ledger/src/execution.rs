@@ -40,7 +40,7 @@ pub enum BlockError {
         /// Its hash.
         hash: alloy_primitives::B256,
         /// Why.
-        reason: InvalidTransaction,
+        reason: Box<InvalidTransaction>,
     },
     /// The state could not be read.
     #[error(transparent)]
@@ -87,7 +87,11 @@ pub fn execute_block<S: StateView>(
             Err(reason) => match mode {
                 ExecutionMode::Build => outcome.excluded.push((tx, reason)),
                 ExecutionMode::Verify => {
-                    return Err(BlockError::InvalidTransaction { index, hash: tx.hash, reason });
+                    return Err(BlockError::InvalidTransaction {
+                        index,
+                        hash: tx.hash,
+                        reason: Box::new(reason),
+                    });
                 }
             },
         }

@@ -364,7 +364,10 @@ mod bundled {
         };
         let (community, terms) = share("community");
         assert_eq!(community, U256::from(6_171u64));
-        assert_eq!(terms, Some(VestingTerms { cliff_seconds: 0, linear_seconds: (48 * MONTH) as u32 }));
+        assert_eq!(
+            terms,
+            Some(VestingTerms { cliff_seconds: 0, linear_seconds: (48 * MONTH) as u32 })
+        );
         for (name, bps) in [("investors", 1_829u64), ("team", 1_500)] {
             let (value, terms) = share(name);
             assert_eq!(value, U256::from(bps));
@@ -390,7 +393,10 @@ mod bundled {
             linear: terms.linear_seconds,
         };
         assert_eq!(schedule.vested_at(genesis.timestamp + 12 * MONTH - 1), U256::ZERO);
-        assert_eq!(schedule.vested_at(genesis.timestamp + 30 * MONTH), team.amount.wei() / U256::from(2));
+        assert_eq!(
+            schedule.vested_at(genesis.timestamp + 30 * MONTH),
+            team.amount.wei() / U256::from(2)
+        );
         assert_eq!(schedule.vested_at(genesis.timestamp + 48 * MONTH), team.amount.wei());
     }
 }

@@ -2,9 +2,9 @@
 //!
 //! [`check_static`] needs only the chain and the block environment;
 //! [`check_against_account`] also needs the sender's account. Messages use
-//! the words geth uses ("nonce too low", "insufficient funds for gas * price
-//! + value", ...) because Ethereum client libraries map those words to their
-//! own error types.
+//! the words geth uses ("nonce too low", "insufficient funds for gas *
+//! price + value", ...) because Ethereum client libraries map those words to
+//! their own error types.
 
 use crate::{
     fees::{self, ChainSpec},
