@@ -45,7 +45,7 @@ impl Metrics {
         let pool_size = Gauge::default();
         let block_gas_used = Gauge::default();
         let block_seconds =
-            Histogram::new([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5].into_iter());
+            Histogram::new([0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]);
         let rpc_calls = Counter::default();
         registry.register("head_block", "Number of the latest committed block", head.clone());
         registry.register("blocks_sealed", "Blocks sealed by this node", blocks.clone());

@@ -6,7 +6,9 @@
 //! undecoded or unauthenticated input. Sender recovery uses libsecp256k1
 //! (DESIGN.md decision 1) and [`recover_parallel`] spreads it over all cores.
 
-use alloy_consensus::{Transaction, TxEnvelope, TxType};
+use alloy_consensus::{
+    Transaction, TxEnvelope, TxLegacy, TxType, transaction::RlpEcdsaDecodableTx,
+};
 use alloy_eips::eip2718::{Decodable2718, Eip2718Error, Encodable2718};
 use alloy_primitives::{Address, B256, U256, keccak256};
 use rayon::prelude::*;
@@ -80,10 +82,18 @@ pub fn decode_raw_transaction(raw: &[u8]) -> Result<TxEnvelope, TransactionDecod
         ));
     }
     let mut buf = raw;
-    let envelope = TxEnvelope::decode_2718(&mut buf).map_err(|err| match err {
-        Eip2718Error::UnexpectedType(ty) => TransactionDecodeError::UnsupportedType(ty),
-        other => TransactionDecodeError::MalformedRlp(other.to_string()),
-    })?;
+    let envelope = if first >= 0xc0 {
+        // Decoded as legacy directly: alloy's envelope decoder reports any
+        // malformed list as "unexpected type 0", hiding the RLP problem.
+        TxLegacy::rlp_decode_signed(&mut buf)
+            .map(TxEnvelope::Legacy)
+            .map_err(|err| TransactionDecodeError::MalformedRlp(err.to_string()))?
+    } else {
+        TxEnvelope::decode_2718(&mut buf).map_err(|err| match err {
+            Eip2718Error::UnexpectedType(ty) => TransactionDecodeError::UnsupportedType(ty),
+            other => TransactionDecodeError::MalformedRlp(other.to_string()),
+        })?
+    };
     if !buf.is_empty() {
         return Err(TransactionDecodeError::TrailingBytes(buf.len()));
     }
@@ -237,6 +247,17 @@ mod tests {
             decode_raw_transaction(&[2, 0xc1, 0x00]),
             Err(TransactionDecodeError::MalformedRlp(_))
         ));
+        // A malformed legacy list is bad RLP, not "type 0 not supported".
+        for bytes in [&[0xc0u8, 0xff, 0xee][..], &[0xc1, 0x80], &[0xf8, 0x05, 0x01]] {
+            assert!(
+                matches!(
+                    decode_raw_transaction(bytes),
+                    Err(TransactionDecodeError::MalformedRlp(_))
+                ),
+                "{bytes:?}: {:?}",
+                decode_raw_transaction(bytes)
+            );
+        }
         let big = vec![0xc0; MAX_TX_SIZE + 1];
         assert!(matches!(
             decode_raw_transaction(&big),

@@ -19,21 +19,21 @@ use std::{
 };
 
 /// The binary under test.
-pub const BINARY: &str = env!("CARGO_BIN_EXE_openledger");
+pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_openledger");
 
 /// How long a node may take to answer its first request.
-pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A port nothing listens on right now (the OS picks it; a race with another
 /// process is possible, so starting retries on "address in use").
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("the loopback interface is available");
     listener.local_addr().expect("a bound listener has an address").port()
 }
 
 /// Why a JSON-RPC call gave no result.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RpcError {
+pub(crate) enum RpcError {
     /// The node answered with a JSON-RPC error.
     Call {
         /// The error code.
@@ -56,30 +56,33 @@ impl std::fmt::Display for RpcError {
 
 /// A blocking JSON-RPC client of one node.
 #[derive(Debug, Clone, Copy)]
-pub struct Rpc {
+pub(crate) struct Rpc {
     address: SocketAddr,
 }
 
 impl Rpc {
     /// A client of the node listening on `address`.
-    pub fn new(address: SocketAddr) -> Self {
+    pub(crate) fn new(address: SocketAddr) -> Self {
         Self { address }
     }
 
     /// Calls `method` with positional `params`.
-    pub fn call(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+    pub(crate) fn call(&self, method: &str, params: Value) -> Result<Value, RpcError> {
         let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
         result_of(self.post(&request)?)
     }
 
     /// Calls `method` and panics on any failure.
-    pub fn expect(&self, method: &str, params: Value) -> Value {
+    pub(crate) fn expect(&self, method: &str, params: Value) -> Value {
         let shown = format!("{method}({params})");
         self.call(method, params).unwrap_or_else(|e| panic!("{shown}: {e}"))
     }
 
     /// Sends the calls as one batch; the results come back in call order.
-    pub fn batch(&self, calls: &[(&str, Value)]) -> Result<Vec<Result<Value, RpcError>>, RpcError> {
+    pub(crate) fn batch(
+        &self,
+        calls: &[(&str, Value)],
+    ) -> Result<Vec<Result<Value, RpcError>>, RpcError> {
         if calls.is_empty() {
             return Ok(Vec::new());
         }
@@ -91,15 +94,17 @@ impl Rpc {
             })
             .collect();
         let answer = self.post(&Value::Array(requests))?;
-        let answers = answer
-            .as_array()
-            .ok_or_else(|| RpcError::Transport(format!("a batch answer is not an array: {answer}")))?;
+        let answers = answer.as_array().ok_or_else(|| {
+            RpcError::Transport(format!("a batch answer is not an array: {answer}"))
+        })?;
         let mut results: Vec<Option<Result<Value, RpcError>>> = vec![None; calls.len()];
         for answer in answers {
             let id = answer["id"].as_u64().and_then(|id| usize::try_from(id).ok());
             match id.and_then(|id| results.get_mut(id)) {
                 Some(slot) => *slot = Some(result_of(answer.clone())),
-                None => return Err(RpcError::Transport(format!("unexpected batch answer {answer}"))),
+                None => {
+                    return Err(RpcError::Transport(format!("unexpected batch answer {answer}")));
+                }
             }
         }
         results
@@ -110,7 +115,7 @@ impl Rpc {
     }
 
     /// Like [`Rpc::batch`], panicking on any failure.
-    pub fn expect_batch(&self, calls: &[(&str, Value)]) -> Vec<Value> {
+    pub(crate) fn expect_batch(&self, calls: &[(&str, Value)]) -> Vec<Value> {
         let results = self.batch(calls).unwrap_or_else(|e| panic!("batch of {}: {e}", calls.len()));
         results
             .into_iter()
@@ -123,7 +128,9 @@ impl Rpc {
         let transport = |what: &str, e: std::io::Error| RpcError::Transport(format!("{what}: {e}"));
         let mut stream = TcpStream::connect_timeout(&self.address, Duration::from_secs(2))
             .map_err(|e| transport("connect", e))?;
-        stream.set_read_timeout(Some(Duration::from_secs(20))).map_err(|e| transport("timeout", e))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .map_err(|e| transport("timeout", e))?;
         let body = body.to_string();
         let request = format!(
             "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
@@ -178,19 +185,19 @@ fn dechunk(mut body: &str) -> Result<String, RpcError> {
 
 /// A running `openledger node --dev`, killed (SIGKILL) when dropped.
 #[derive(Debug)]
-pub struct NodeProcess {
+pub(crate) struct NodeProcess {
     child: Option<Child>,
     /// Where its JSON-RPC server listens.
-    pub address: SocketAddr,
+    pub(crate) address: SocketAddr,
     /// Its stdout and stderr.
-    pub log: PathBuf,
+    pub(crate) log: PathBuf,
 }
 
 impl NodeProcess {
     /// Starts a dev node on `datadir` sealing every `block_time` seconds (0:
     /// per transaction) and waits until it answers JSON-RPC. Logs go to
     /// `log_dir`. Retries on another port if the chosen one was taken.
-    pub fn start(datadir: &Path, block_time: u64, log_dir: &Path) -> NodeProcess {
+    pub(crate) fn start(datadir: &Path, block_time: u64, log_dir: &Path) -> NodeProcess {
         let mut last_failure = String::new();
         for attempt in 0..3 {
             let port = free_port();
@@ -243,18 +250,18 @@ impl NodeProcess {
     }
 
     /// A client of this node.
-    pub fn rpc(&self) -> Rpc {
+    pub(crate) fn rpc(&self) -> Rpc {
         Rpc::new(self.address)
     }
 
     /// What the node printed so far.
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Kills the node with SIGKILL (no chance to clean up) and waits for it
     /// to be gone, so its database is no longer held.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();

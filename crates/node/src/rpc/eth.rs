@@ -34,20 +34,33 @@ pub const MAX_FEE_HISTORY: u64 = 1024;
 
 /// Registers every method of the namespace.
 pub fn register(module: &mut RpcModule<RpcContext>) {
-    let methods: &[(&'static str, Method)] = &[
-        ("web3_clientVersion", |_, _| Ok(serde_json::json!(client_version()))),
-        ("web3_sha3", web3_sha3),
-        ("net_version", |_, ctx| Ok(serde_json::json!(ctx.chain.spec().chain_id.to_string()))),
-        ("net_listening", |_, _| Ok(serde_json::json!(true))),
-        ("net_peerCount", |_, _| Ok(serde_json::json!("0x0"))),
-        ("eth_chainId", |_, ctx| json(U64::from(ctx.chain.spec().chain_id))),
-        ("eth_blockNumber", |_, ctx| json(U64::from(ctx.chain.head().number()))),
-        ("eth_syncing", |_, _| Ok(serde_json::json!(false))),
-        ("eth_accounts", |_, _| Ok(serde_json::json!([]))),
-        ("eth_gasPrice", |_, ctx| {
+    // Methods without parameters refuse any (geth: "too many arguments").
+    let nullary: &[(&'static str, Nullary)] = &[
+        ("web3_clientVersion", |_| Ok(serde_json::json!(client_version()))),
+        ("net_version", |ctx| Ok(serde_json::json!(ctx.chain.spec().chain_id.to_string()))),
+        ("net_listening", |_| Ok(serde_json::json!(true))),
+        ("net_peerCount", |_| Ok(serde_json::json!("0x0"))),
+        ("eth_chainId", |ctx| json(U64::from(ctx.chain.spec().chain_id))),
+        ("eth_blockNumber", |ctx| json(U64::from(ctx.chain.head().number()))),
+        ("eth_syncing", |_| Ok(serde_json::json!(false))),
+        ("eth_accounts", |_| Ok(serde_json::json!([]))),
+        ("eth_gasPrice", |ctx| {
             json(U256::from(u128::from(ctx.chain.next_base_fee()) + SUGGESTED_TIP))
         }),
-        ("eth_maxPriorityFeePerGas", |_, _| json(U256::from(SUGGESTED_TIP))),
+        ("eth_maxPriorityFeePerGas", |_| json(U256::from(SUGGESTED_TIP))),
+    ];
+    for (name, method) in nullary {
+        let (name, method) = (*name, *method);
+        module
+            .register_blocking_method(name, move |params, ctx, _| {
+                ctx.chain.metrics().rpc_calls.inc();
+                Positional::new(params, name)?.finish()?;
+                method(&ctx)
+            })
+            .expect("every method name is registered once");
+    }
+    let methods: &[(&'static str, Method)] = &[
+        ("web3_sha3", web3_sha3),
         ("eth_getBalance", eth_get_balance),
         ("eth_getTransactionCount", eth_get_transaction_count),
         ("eth_getCode", eth_get_code),
@@ -83,6 +96,8 @@ pub fn register(module: &mut RpcModule<RpcContext>) {
 
 type Method = fn(Params<'_>, &RpcContext) -> RpcResult<serde_json::Value>;
 
+type Nullary = fn(&RpcContext) -> RpcResult<serde_json::Value>;
+
 fn json<T: serde::Serialize>(value: T) -> RpcResult<serde_json::Value> {
     serde_json::to_value(value).map_err(internal)
 }
@@ -98,7 +113,7 @@ pub fn client_version() -> String {
 }
 
 /// Reads positional parameters one by one, with errors that name the position.
-struct Positional<'a> {
+pub(super) struct Positional<'a> {
     params: Params<'a>,
     values: Vec<serde_json::Value>,
     next: usize,
@@ -106,7 +121,7 @@ struct Positional<'a> {
 }
 
 impl<'a> Positional<'a> {
-    fn new(params: Params<'a>, method: &'static str) -> RpcResult<Self> {
+    pub(super) fn new(params: Params<'a>, method: &'static str) -> RpcResult<Self> {
         let values: Vec<serde_json::Value> = if params.is_object() {
             return Err(invalid_params(format!("{method}: parameters must be a JSON array")));
         } else if params.as_str().is_none() {
@@ -117,7 +132,7 @@ impl<'a> Positional<'a> {
         Ok(Self { params, values, next: 0, method })
     }
 
-    fn required<T: DeserializeOwned>(&mut self, what: &str) -> RpcResult<T> {
+    pub(super) fn required<T: DeserializeOwned>(&mut self, what: &str) -> RpcResult<T> {
         let index = self.next;
         self.next += 1;
         let value = self.values.get(index).cloned().ok_or_else(|| {
@@ -128,7 +143,7 @@ impl<'a> Positional<'a> {
         })
     }
 
-    fn optional<T: DeserializeOwned>(&mut self, what: &str) -> RpcResult<Option<T>> {
+    pub(super) fn optional<T: DeserializeOwned>(&mut self, what: &str) -> RpcResult<Option<T>> {
         match self.values.get(self.next) {
             None | Some(serde_json::Value::Null) => {
                 self.next += 1;
@@ -138,7 +153,7 @@ impl<'a> Positional<'a> {
         }
     }
 
-    fn finish(self) -> RpcResult<()> {
+    pub(super) fn finish(self) -> RpcResult<()> {
         let _ = &self.params;
         if self.values.len() > self.next {
             return Err(invalid_params(format!(

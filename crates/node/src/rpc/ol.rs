@@ -54,9 +54,10 @@ fn get_balance_breakdown(
     params: Params<'_>,
     ctx: &RpcContext,
 ) -> Result<BalanceBreakdown, ErrorObjectOwned> {
-    let mut sequence = params.sequence();
-    let address: Address = sequence.next()?;
-    let block: Option<alloy_eips::BlockId> = sequence.optional_next()?;
+    let mut p = super::eth::Positional::new(params, "ol_getBalanceBreakdown")?;
+    let address: Address = p.required("address")?;
+    let block: Option<alloy_eips::BlockId> = p.optional("block")?;
+    p.finish()?;
     if let Some(id) = block
         && !matches!(
             id,
