@@ -1,6 +1,7 @@
-//! Block commit cost on a 100k-account state: the state root alone, a
-//! commit of 10k changed accounts, and a commit shaped like a block of 10k
-//! transfers (20k touched accounts, 10k transactions and receipts).
+//! Block commit cost on a 100k-account state: the state root alone, reads
+//! through a snapshot, a commit of 10k changed accounts, a commit shaped
+//! like a block of 10k transfers (20k touched accounts, 10k transactions
+//! and receipts), the from-scratch root for comparison, and reopening.
 //!
 //! `cargo bench -p ol-storage --bench commit`
 
@@ -9,7 +10,7 @@
 use alloy_consensus::{Eip658Value, Header, ReceiptEnvelope, SignableTransaction, TxEip1559};
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256};
 use criterion::{Criterion, criterion_group, criterion_main};
-use ol_ledger::{Account, StateChanges};
+use ol_ledger::{Account, StateChanges, StateView};
 use ol_primitives::{Receipt, RecoveredTransaction, SealedHeader};
 use ol_storage::Store;
 use std::{cell::Cell, time::Duration};
@@ -79,6 +80,17 @@ fn transfer(seed: u64, n: u64) -> (RecoveredTransaction, Receipt) {
     (tx, receipt)
 }
 
+/// CPU time of the whole process so far (Linux `/proc/self/stat`, clock
+/// ticks of 10 ms: meaningful summed over many iterations).
+fn process_cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: u64 =
+        fields.get(11..13).map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
+    Duration::from_millis(ticks * 10)
+}
+
 fn next_header(head: &SealedHeader) -> impl FnOnce(B256) -> Header + use<> {
     let number = head.number() + 1;
     let parent_hash = head.hash;
@@ -127,6 +139,11 @@ fn bench_commit(c: &mut Criterion) {
         })
     });
 
+    let readers: Vec<Address> = picks(7, 20_000, STATE_ACCOUNTS).into_iter().map(address).collect();
+    group.bench_function("20k account reads from a snapshot", |b| {
+        b.iter(|| readers.iter().filter(|a| matches!(snapshot.account(a), Ok(Some(_)))).count())
+    });
+
     group.bench_function("commit_block 10k changed accounts", |b| {
         b.iter_batched(
             || changes(next_seed(), 10_000),
@@ -153,8 +170,36 @@ fn bench_commit(c: &mut Criterion) {
         )
     });
 
+    // The same block, timed in CPU time of all threads (utime + stime), which
+    // other processes' load on this shared machine disturbs less than wall time.
+    group.bench_function("commit_block 10k transfers, process CPU time", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let s = next_seed();
+                let (txs, receipts): (Vec<_>, Vec<_>) = (0..10_000).map(|n| transfer(s, n)).unzip();
+                let changes = changes(s, 20_000);
+                let head = store.head().expect("head");
+                let before = process_cpu_time();
+                let block = store
+                    .commit_block(&changes, next_header(&head), &txs, &receipts)
+                    .expect("commit");
+                total += process_cpu_time().saturating_sub(before);
+                drop(block);
+            }
+            total
+        })
+    });
+
     group.bench_function("recompute_state_root from scratch (reference)", |b| {
         b.iter(|| store.recompute_state_root().expect("recompute"))
+    });
+
+    // Opening rebuilds the tries and flat maps from the stored rows and checks
+    // the head's state root.
+    drop(store);
+    group.bench_function("open (rebuild the state in memory)", |b| {
+        b.iter(|| Store::open(dir.path()).expect("reopen"))
     });
     group.finish();
 }

@@ -2,15 +2,18 @@
 //! [`SCHEMA_VERSION`]).
 //!
 //! Fixed layouts, big-endian integers:
-//! - account: `nonce u64 | balance 32 | code_hash 32` (72 bytes);
+//! - account: `flags | nonce | balance [| code_hash]`, see [`encode_account`];
 //! - storage key: `address 20 | slot 32`; storage value: the word, 32 bytes;
 //! - header: its Ethereum RLP (the hash is recomputed on read);
-//! - transaction: `sender 20 | EIP-2718 envelope`;
+//! - a block's transactions and receipts: one value each, see
+//!   [`encode_records`]; a transaction is `sender 20 | EIP-2718 envelope`;
 //! - receipt: `tx type u8 | tx hash 32 | from 20 | to flag u8 [| to 20] |
 //!   gas_used u64 | effective_gas_price u128 | RLP(status) RLP(cumulative
 //!   gas) RLP(logs)` — the 256-byte bloom is not stored but derived from the
 //!   logs on read;
-//! - transaction location: `block number u64 | index u64`.
+//! - transaction location: `block number u64 | index u64`;
+//! - recent transaction hashes of a block: the 32-byte hashes in order;
+//! - a block's account changes: see [`encode_account_changes`].
 //!
 //! Every decoder refuses bad bytes with a message instead of panicking.
 
@@ -18,15 +21,12 @@ use alloy_consensus::{Eip658Value, Header, ReceiptEnvelope, TxEnvelope, TxType};
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Log, U256};
 use alloy_rlp::{Decodable, Encodable};
-use ol_ledger::Account;
+use ol_ledger::{Account, state::EMPTY_CODE_HASH};
 use ol_primitives::{Receipt, RecoveredTransaction, SealedHeader};
 
 /// The version of the layouts above. A file written with another version is
 /// refused at open.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// Length of an encoded account.
-const ACCOUNT_LEN: usize = 72;
 
 /// A decoding failure: what was wrong with the bytes.
 pub(crate) type DecodeResult<T> = Result<T, String>;
@@ -55,23 +55,58 @@ fn finish(bytes: &[u8], what: &str) -> DecodeResult<()> {
     }
 }
 
-/// Encodes an account.
-pub(crate) fn encode_account(account: &Account) -> [u8; ACCOUNT_LEN] {
-    let mut out = [0u8; ACCOUNT_LEN];
-    out[..8].copy_from_slice(&account.nonce.to_be_bytes());
-    out[8..40].copy_from_slice(&account.balance.to_be_bytes::<32>());
-    out[40..].copy_from_slice(account.code_hash.as_slice());
+/// Account record flag: a code hash follows (the account has code).
+const HAS_CODE: u8 = 1;
+
+/// Appends `bytes` without leading zeros, after a length byte.
+fn put_trimmed(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    out.push((bytes.len() - start) as u8);
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// Reads what [`put_trimmed`] wrote into the low end of `N` bytes.
+fn take_trimmed<const N: usize>(bytes: &mut &[u8], field: &str) -> DecodeResult<[u8; N]> {
+    let len = usize::from(take_array::<1>(bytes, field)?[0]);
+    if len > N {
+        return Err(format!("{field}: {len} bytes, at most {N} allowed"));
+    }
+    let mut out = [0u8; N];
+    out[N - len..].copy_from_slice(take(bytes, len, field)?);
+    Ok(out)
+}
+
+/// Encodes an account: `flags u8 | nonce (len u8, bytes) | balance (len u8,
+/// bytes) [| code_hash 32 when flags has HAS_CODE]`, integers big-endian
+/// without leading zeros. Typical accounts take 10–20 bytes instead of 72,
+/// which keeps the accounts table, and the pages a block rewrites, small.
+pub(crate) fn encode_account(account: &Account) -> Vec<u8> {
+    let has_code = account.code_hash != EMPTY_CODE_HASH;
+    let mut out = Vec::with_capacity(if has_code { 76 } else { 44 });
+    out.push(if has_code { HAS_CODE } else { 0 });
+    put_trimmed(&mut out, &account.nonce.to_be_bytes());
+    put_trimmed(&mut out, &account.balance.to_be_bytes::<32>());
+    if has_code {
+        out.extend_from_slice(account.code_hash.as_slice());
+    }
     out
 }
 
 /// Decodes an account.
-pub(crate) fn decode_account(mut bytes: &[u8]) -> DecodeResult<Account> {
-    if bytes.len() != ACCOUNT_LEN {
-        return Err(format!("account record is {} bytes, expected {ACCOUNT_LEN}", bytes.len()));
+pub(crate) fn decode_account(bytes: &[u8]) -> DecodeResult<Account> {
+    let mut buf = bytes;
+    let flags = take_array::<1>(&mut buf, "account flags")?[0];
+    if flags & !HAS_CODE != 0 {
+        return Err(format!("unknown account flags {flags:#04x}"));
     }
-    let nonce = u64::from_be_bytes(take_array(&mut bytes, "nonce")?);
-    let balance = U256::from_be_bytes(take_array::<32>(&mut bytes, "balance")?);
-    let code_hash = B256::from(take_array::<32>(&mut bytes, "code hash")?);
+    let nonce = u64::from_be_bytes(take_trimmed(&mut buf, "nonce")?);
+    let balance = U256::from_be_bytes(take_trimmed::<32>(&mut buf, "balance")?);
+    let code_hash = if flags & HAS_CODE != 0 {
+        B256::from(take_array::<32>(&mut buf, "code hash")?)
+    } else {
+        EMPTY_CODE_HASH
+    };
+    finish(buf, "account")?;
     Ok(Account { nonce, balance, code_hash })
 }
 
@@ -114,11 +149,9 @@ pub(crate) fn decode_header(bytes: &[u8]) -> DecodeResult<SealedHeader> {
 }
 
 /// Encodes a transaction with its sender.
-pub(crate) fn encode_transaction(transaction: &RecoveredTransaction) -> Vec<u8> {
-    let mut out = Vec::with_capacity(20 + transaction.envelope.encode_2718_len());
+pub(crate) fn encode_transaction(transaction: &RecoveredTransaction, out: &mut Vec<u8>) {
     out.extend_from_slice(transaction.sender.as_slice());
-    transaction.envelope.encode_2718(&mut out);
-    out
+    transaction.envelope.encode_2718(out);
 }
 
 /// Decodes a transaction stored with its sender.
@@ -132,9 +165,8 @@ pub(crate) fn decode_transaction(bytes: &[u8]) -> DecodeResult<RecoveredTransact
 }
 
 /// Encodes a receipt (without its bloom, which the logs determine).
-pub(crate) fn encode_receipt(receipt: &Receipt) -> Vec<u8> {
+pub(crate) fn encode_receipt(receipt: &Receipt, out: &mut Vec<u8>) {
     let envelope = &receipt.envelope;
-    let mut out = Vec::with_capacity(128);
     out.push(envelope.tx_type() as u8);
     out.extend_from_slice(receipt.transaction_hash.as_slice());
     out.extend_from_slice(receipt.from.as_slice());
@@ -155,10 +187,9 @@ pub(crate) fn encode_receipt(receipt: &Receipt) -> Vec<u8> {
             envelope.logs(),
         ),
     };
-    status.encode(&mut out);
-    cumulative.encode(&mut out);
-    alloy_rlp::encode_list(logs, &mut out);
-    out
+    status.encode(out);
+    cumulative.encode(out);
+    alloy_rlp::encode_list(logs, out);
 }
 
 fn tx_type(byte: u8) -> DecodeResult<TxType> {
@@ -198,6 +229,95 @@ pub(crate) fn decode_receipt(bytes: &[u8]) -> DecodeResult<Receipt> {
         gas_used,
         effective_gas_price,
     })
+}
+
+/// Encodes a block's records (transactions or receipts) as one value:
+/// `count u32 | end offset u32 per record | records`, offsets relative to
+/// the first record, so that one record is read without decoding the others.
+pub(crate) fn encode_records<T>(items: &[T], encode: impl Fn(&T, &mut Vec<u8>)) -> Vec<u8> {
+    let header = 4 + 4 * items.len();
+    let mut out = vec![0u8; header];
+    out.reserve(items.len() * 160);
+    out[..4].copy_from_slice(&(items.len() as u32).to_be_bytes());
+    for (index, item) in items.iter().enumerate() {
+        encode(item, &mut out);
+        let end = (out.len() - header) as u32;
+        out[4 + 4 * index..8 + 4 * index].copy_from_slice(&end.to_be_bytes());
+    }
+    out
+}
+
+/// The records of a value written by [`encode_records`].
+pub(crate) struct Records<'a> {
+    ends: &'a [u8],
+    body: &'a [u8],
+}
+
+impl<'a> Records<'a> {
+    /// Checks the layout of `bytes`.
+    pub(crate) fn parse(bytes: &'a [u8]) -> DecodeResult<Self> {
+        let mut buf = bytes;
+        let count = u32::from_be_bytes(take_array(&mut buf, "record count")?) as usize;
+        let ends = take(&mut buf, count.saturating_mul(4), "record offsets")?;
+        let records = Self { ends, body: buf };
+        let mut start = 0;
+        for index in 0..count {
+            let end = records.end(index);
+            if end < start || end > buf.len() {
+                return Err(format!(
+                    "record {index} ends at {end}, outside {start}..={}",
+                    buf.len()
+                ));
+            }
+            start = end;
+        }
+        if start != buf.len() {
+            return Err(format!("{} bytes after the last record", buf.len() - start));
+        }
+        Ok(records)
+    }
+
+    fn end(&self, index: usize) -> usize {
+        let at = 4 * index;
+        u32::from_be_bytes([self.ends[at], self.ends[at + 1], self.ends[at + 2], self.ends[at + 3]])
+            as usize
+    }
+
+    /// How many records there are.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len() / 4
+    }
+
+    /// Record `index`, if there is one.
+    pub(crate) fn get(&self, index: usize) -> Option<&'a [u8]> {
+        if index >= self.len() {
+            return None;
+        }
+        let start = if index == 0 { 0 } else { self.end(index - 1) };
+        self.body.get(start..self.end(index))
+    }
+}
+
+/// Encodes a block's account changes (final values): records of
+/// `address 20 | account`, see [`encode_records`].
+pub(crate) fn encode_account_changes(accounts: &[(Address, Account)]) -> Vec<u8> {
+    encode_records(accounts, |(address, account), out| {
+        out.extend_from_slice(address.as_slice());
+        out.extend_from_slice(&encode_account(account));
+    })
+}
+
+/// Decodes a block's account changes.
+pub(crate) fn decode_account_changes(bytes: &[u8]) -> DecodeResult<Vec<(Address, Account)>> {
+    let records = Records::parse(bytes)?;
+    (0..records.len())
+        .map(|index| {
+            let mut record = records.get(index).unwrap_or_default();
+            let address = Address::from(take_array::<20>(&mut record, "address")?);
+            let account = decode_account(record).map_err(|e| format!("account {address}: {e}"))?;
+            Ok((address, account))
+        })
+        .collect()
 }
 
 /// Encodes where a transaction is: block number and index.
@@ -281,6 +401,31 @@ mod tests {
         }
     }
 
+    fn encoded<T>(item: &T, encode: impl Fn(&T, &mut Vec<u8>)) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode(item, &mut out);
+        out
+    }
+
+    #[test]
+    fn record_lists_roundtrip_and_refuse_bad_offsets() {
+        let items: Vec<Vec<u8>> = vec![vec![1, 2], vec![], vec![3; 5]];
+        let blob = encode_records(&items, |item, out| out.extend_from_slice(item));
+        let records = Records::parse(&blob).unwrap();
+        assert_eq!(records.len(), 3);
+        for (index, item) in items.iter().enumerate() {
+            assert_eq!(records.get(index), Some(item.as_slice()));
+        }
+        assert_eq!(records.get(3), None);
+        let empty = encode_records::<u8>(&[], |_, _| {});
+        assert_eq!(Records::parse(&empty).unwrap().len(), 0);
+        assert!(Records::parse(&blob[..blob.len() - 1]).is_err());
+        let mut backwards = blob.clone();
+        backwards[7] = 9; // first record ends after the second
+        assert!(Records::parse(&backwards).is_err());
+        assert!(Records::parse(&[0, 0, 0, 9]).is_err());
+    }
+
     #[test]
     fn records_roundtrip() {
         let account =
@@ -288,7 +433,7 @@ mod tests {
         assert_eq!(decode_account(&encode_account(&account)), Ok(account));
 
         let tx = sample_transaction(3);
-        assert_eq!(decode_transaction(&encode_transaction(&tx)), Ok(tx));
+        assert_eq!(decode_transaction(&encoded(&tx, encode_transaction)), Ok(tx));
 
         let legacy = TxLegacy {
             chain_id: Some(1),
@@ -303,11 +448,11 @@ mod tests {
             legacy.into_signed(Signature::new(U256::from(1), U256::from(2), true)).into(),
             Address::repeat_byte(8),
         );
-        assert_eq!(decode_transaction(&encode_transaction(&legacy)), Ok(legacy));
+        assert_eq!(decode_transaction(&encoded(&legacy, encode_transaction)), Ok(legacy));
 
         for receipt in [sample_receipt(0, false), sample_receipt(3, false), sample_receipt(2, true)]
         {
-            assert_eq!(decode_receipt(&encode_receipt(&receipt)), Ok(receipt));
+            assert_eq!(decode_receipt(&encoded(&receipt, encode_receipt)), Ok(receipt));
         }
 
         let header = Header { number: 9, gas_limit: 30_000_000, ..Default::default() };
@@ -315,22 +460,33 @@ mod tests {
         assert_eq!(sealed, SealedHeader::seal(header));
 
         assert_eq!(decode_location(&encode_location(5, 9)), Ok((5, 9)));
+        let changes = vec![
+            (Address::repeat_byte(1), Account::default()),
+            (
+                Address::repeat_byte(2),
+                Account { nonce: 3, balance: U256::from(9), code_hash: B256::repeat_byte(7) },
+            ),
+        ];
+        assert_eq!(decode_account_changes(&encode_account_changes(&changes)), Ok(changes));
         let key = storage_key(&Address::repeat_byte(1), &B256::repeat_byte(2));
         assert_eq!(decode_storage_key(&key), Ok((Address::repeat_byte(1), B256::repeat_byte(2))));
     }
 
     #[test]
     fn truncated_or_padded_records_are_refused() {
-        let tx = encode_transaction(&sample_transaction(1));
+        let tx = encoded(&sample_transaction(1), encode_transaction);
         assert!(decode_transaction(&tx[..tx.len() - 1]).is_err());
         let mut padded = tx.clone();
         padded.push(0);
         assert!(decode_transaction(&padded).unwrap_err().contains("trailing"));
-        let receipt = encode_receipt(&sample_receipt(2, false));
+        let receipt = encoded(&sample_receipt(2, false), encode_receipt);
         for cut in 0..receipt.len() {
             assert!(decode_receipt(&receipt[..cut]).is_err(), "cut at {cut}");
         }
-        assert!(decode_account(&[0; 71]).is_err());
+        assert!(decode_account(&[0, 0, 0, 0]).unwrap_err().contains("trailing"));
+        assert!(decode_account(&[2, 0, 0]).unwrap_err().contains("flags"));
+        assert!(decode_account(&[0, 9, 0]).is_err());
+        assert!(decode_account(&[1, 0, 0]).unwrap_err().contains("code hash"));
         assert!(decode_location(&[0; 15]).is_err());
         assert!(decode_header(&[0xc0]).is_err());
     }
@@ -346,11 +502,17 @@ mod tests {
             let _ = decode_storage_key(&bytes);
             let _ = decode_word(&bytes);
             let _ = decode_version(&bytes);
+            let _ = decode_account_changes(&bytes);
+            if let Ok(records) = Records::parse(&bytes) {
+                for index in 0..records.len() + 1 {
+                    let _ = records.get(index);
+                }
+            }
         }
 
         #[test]
         fn corrupted_receipts_never_panic(index in 0usize..200, byte: u8) {
-            let mut bytes = encode_receipt(&sample_receipt(3, false));
+            let mut bytes = encoded(&sample_receipt(3, false), encode_receipt);
             let index = index % bytes.len();
             bytes[index] = byte;
             let _ = decode_receipt(&bytes);

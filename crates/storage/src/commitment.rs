@@ -14,6 +14,7 @@ use alloy_rlp::Encodable;
 use alloy_trie::TrieAccount;
 use ol_ledger::{Account, StateChanges};
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// Batches of accounts at least this large are prepared in parallel.
 const PARALLEL_ACCOUNTS: usize = 256;
@@ -51,6 +52,34 @@ impl LeafValue for AccountLeaf {
     fn encode_value(&self, out: &mut Vec<u8>) {
         self.trie_account().encode(out);
     }
+}
+
+/// What a block does to one account: its new fields, if it set them, and
+/// its changed storage slots, if any.
+struct AccountChange<'a> {
+    account: Option<Account>,
+    slots: Option<&'a HashMap<B256, U256>>,
+}
+
+/// The account leaf after `change`, on top of `current`.
+fn resolve_account(
+    change: &AccountChange<'_>,
+    current: Option<&AccountLeaf>,
+) -> Option<AccountLeaf> {
+    let account = change.account.or_else(|| current.map(|leaf| leaf.account)).unwrap_or_default();
+    let storage = current.map(|leaf| leaf.storage.clone()).unwrap_or_default();
+    let storage = match change.slots {
+        Some(slots) => {
+            let mut words: Vec<Change<Word>> = slots
+                .iter()
+                .map(|(slot, value)| (keccak256(slot), (!value.is_zero()).then_some(Word(*value))))
+                .collect();
+            words.sort_unstable_by_key(|(key, _)| *key);
+            storage.update(&words)
+        }
+        None => storage,
+    };
+    Some(AccountLeaf { account, storage })
 }
 
 /// One complete version of the state.
@@ -120,40 +149,20 @@ impl StateTrie {
     /// address with storage changes but no account gets an empty account.
     pub(crate) fn apply(&self, changes: &StateChanges) -> Self {
         let touched = touched_addresses(changes);
-        let prepare = |address: &Address| self.prepare_leaf(changes, address);
-        let mut leaves: Vec<Change<AccountLeaf>> = if touched.len() >= PARALLEL_ACCOUNTS {
-            touched.par_iter().map(prepare).collect()
+        let hash = |address: &Address| {
+            let change = AccountChange {
+                account: changes.accounts.get(address).copied(),
+                slots: changes.storage.get(address).filter(|slots| !slots.is_empty()),
+            };
+            (keccak256(address), change)
+        };
+        let mut keyed: Vec<(B256, AccountChange<'_>)> = if touched.len() >= PARALLEL_ACCOUNTS {
+            touched.par_iter().map(hash).collect()
         } else {
-            touched.iter().map(prepare).collect()
+            touched.iter().map(hash).collect()
         };
-        leaves.par_sort_unstable_by_key(|(key, _)| *key);
-        Self { accounts: self.accounts.update(&leaves) }
-    }
-
-    fn prepare_leaf(&self, changes: &StateChanges, address: &Address) -> Change<AccountLeaf> {
-        let key = keccak256(address);
-        let current = self.accounts.get(&key);
-        let account = changes
-            .accounts
-            .get(address)
-            .copied()
-            .or_else(|| current.map(|leaf| leaf.account))
-            .unwrap_or_default();
-        let storage = current.map(|leaf| leaf.storage.clone()).unwrap_or_default();
-        let storage = match changes.storage.get(address) {
-            Some(slots) if !slots.is_empty() => {
-                let mut words: Vec<Change<Word>> = slots
-                    .iter()
-                    .map(|(slot, value)| {
-                        (keccak256(slot), (!value.is_zero()).then_some(Word(*value)))
-                    })
-                    .collect();
-                words.sort_unstable_by_key(|(key, _)| *key);
-                storage.update(&words)
-            }
-            _ => storage,
-        };
-        (key, Some(AccountLeaf { account, storage }))
+        keyed.par_sort_unstable_by_key(|(key, _)| *key);
+        Self { accounts: self.accounts.update_with(&keyed, &resolve_account) }
     }
 
     /// The account-trie proof of `address` and the storage-trie proof of
@@ -250,14 +259,14 @@ pub(crate) mod tests {
 
     /// A small address space so that blocks revisit accounts and slots.
     pub(crate) fn changes_strategy() -> impl Strategy<Value = StateChanges> {
-        let address = (0u8..24).prop_map(|i| Address::repeat_byte(i));
+        let address = (0u8..24).prop_map(Address::repeat_byte);
         let account =
             (0u64..3, 0u64..1_000_000, any::<bool>()).prop_map(|(nonce, balance, code)| Account {
                 nonce,
                 balance: U256::from(balance),
                 code_hash: if code { keccak256([1]) } else { ol_ledger::state::EMPTY_CODE_HASH },
             });
-        let slot = (0u8..10).prop_map(|i| B256::with_last_byte(i));
+        let slot = (0u8..10).prop_map(B256::with_last_byte);
         let value = prop_oneof![Just(U256::ZERO), (1u64..1000).prop_map(U256::from)];
         (
             proptest::collection::hash_map(address.clone(), account, 0..8),

@@ -10,22 +10,30 @@
 //! `TrieAccount`s with per-account storage tries), kept in memory as a
 //! persistent trie with cached node hashes, so a commit rehashes only the
 //! paths it changed; [`Store::recompute_state_root`] rebuilds it from the
-//! stored rows as an independent check. [`StateSnapshot`] is a consistent,
-//! thread-movable view of the state at one block and implements
+//! stored rows as an independent check, and opening a store checks the
+//! rebuilt trie against the head header. [`StateSnapshot`] is a consistent,
+//! `Send + Sync` view of the state at one block and implements
 //! [`ol_ledger::StateView`]; [`AccountProof`] is `eth_getProof`'s answer,
 //! checked by [`verify_account_proof`].
 //!
-//! This crate does not execute transactions (that is `ol-ledger`), keep
-//! historical states (only the head's state is served), or prune blocks.
-//! Record layouts are versioned by [`SCHEMA_VERSION`]; a file of another
-//! version is refused with [`StorageError::SchemaMismatch`].
+//! The whole head state lives in memory (the tries plus flat maps for
+//! reads, a few hundred bytes per account); redb holds it durably and it is
+//! rebuilt at open. This crate does not execute transactions (that is
+//! `ol-ledger`), keep historical states (snapshots of older blocks live only
+//! while held), or prune blocks. Record layouts are versioned by [`SCHEMA_VERSION`]; a file
+//! of another version is refused with [`StorageError::SchemaMismatch`], and
+//! stored bytes that do not decode give [`StorageError::Corrupt`].
 
+mod account_log;
 mod codec;
 mod commitment;
 mod error;
+mod flat_state;
 mod proof;
+mod spread;
 mod store;
 mod trie;
+mod tx_index;
 
 pub use codec::SCHEMA_VERSION;
 pub use error::{ProofError, StorageError};

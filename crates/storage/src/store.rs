@@ -1,14 +1,17 @@
 //! The node's store: one redb file, one write transaction per block.
 
 use crate::{
+    account_log::PendingAccounts,
     codec::{self, SCHEMA_VERSION},
     commitment::{AccountLeaf, StateTrie, Word, touched_addresses},
     error::{Context, StorageError},
+    flat_state::{FlatState, SharedFlatState},
     proof::AccountProof,
     trie::Trie,
+    tx_index::{self, RecentHashes},
 };
 use alloy_consensus::{EMPTY_ROOT_HASH, Header};
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, U256, keccak256, map::AddressMap};
 use alloy_trie::{
     TrieAccount,
     root::{state_root_unhashed, storage_root_unhashed},
@@ -37,14 +40,23 @@ const SCHEMA_KEY: &str = "schema";
 const HEADERS: TableDefinition<u64, &[u8]> = TableDefinition::new("headers");
 /// Block hash → block number.
 const BLOCK_NUMBERS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("block_numbers");
-/// (block number, index) → sender and envelope.
-const TRANSACTIONS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("transactions");
-/// (block number, index) → receipt.
-const RECEIPTS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("receipts");
-/// Transaction hash → (block number, index).
+/// Block number → its transactions (with senders), one value per block.
+const TRANSACTIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("transactions");
+/// Block number → its receipts, one value per block.
+const RECEIPTS: TableDefinition<u64, &[u8]> = TableDefinition::new("receipts");
+/// Transaction hash → (block number, index), for every transaction not in a
+/// recent block (see `tx_index`).
 const TX_LOCATIONS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("tx_locations");
-/// Address → account.
+/// Block number → its transaction hashes (32 bytes each, in order), for the
+/// recent blocks not yet fully merged into `TX_LOCATIONS`.
+const RECENT_TX_HASHES: TableDefinition<u64, &[u8]> = TableDefinition::new("recent_tx_hashes");
+/// Address → account, as of the last fold of its key range: the state is
+/// this table with the pending account-changes rows laid over it (see
+/// `account_log`).
 const ACCOUNTS: TableDefinition<&[u8; 20], &[u8]> = TableDefinition::new("accounts");
+/// Block number → the accounts it changed, with their new values, for the
+/// recent blocks not yet fully folded into `ACCOUNTS`.
+const ACCOUNT_CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("account_changes");
 /// Address ‖ slot → non-zero word.
 const STORAGE: TableDefinition<&[u8; 52], &[u8]> = TableDefinition::new("storage");
 
@@ -59,11 +71,14 @@ pub struct TxLocation {
     pub index: u64,
 }
 
-/// The head block and the state after it: one immutable version.
+/// The head block, the state after it, the recent transaction hashes and
+/// the account changes not yet folded: one immutable version.
 #[derive(Debug)]
 struct Committed {
     header: SealedHeader,
     state: StateTrie,
+    recent: RecentHashes,
+    pending_accounts: PendingAccounts,
 }
 
 struct Inner {
@@ -71,6 +86,8 @@ struct Inner {
     db: Database,
     /// The latest committed version; `None` before genesis.
     head: RwLock<Option<Arc<Committed>>>,
+    /// The head state as flat maps, for fast reads at the head.
+    flat: Arc<SharedFlatState>,
     /// Serialises writers, so the head read at the start of a commit is still
     /// the head when it ends.
     writer: Mutex<()>,
@@ -99,6 +116,7 @@ impl fmt::Debug for Store {
 #[derive(Debug, Clone)]
 pub struct StateSnapshot {
     committed: Arc<Committed>,
+    flat: Arc<SharedFlatState>,
 }
 
 impl StateSnapshot {
@@ -126,11 +144,19 @@ impl StateSnapshot {
 
 impl StateView for StateSnapshot {
     fn account(&self, address: &Address) -> Result<Option<Account>, StateError> {
-        Ok(self.committed.state.account(address))
+        let head = &self.committed.header.hash;
+        Ok(match self.flat.account(head, address) {
+            Some(account) => account,
+            None => self.committed.state.account(address),
+        })
     }
 
     fn storage(&self, address: &Address, slot: &B256) -> Result<U256, StateError> {
-        Ok(self.committed.state.storage(address, slot))
+        let head = &self.committed.header.hash;
+        Ok(match self.flat.storage(head, address, slot) {
+            Some(word) => word,
+            None => self.committed.state.storage(address, slot),
+        })
     }
 }
 
@@ -144,12 +170,16 @@ impl Store {
         let path = dir.join(DATABASE_FILE);
         let db = Database::create(&path).context(format_args!("opening {}", path.display()))?;
         prepare_schema(&db, &path)?;
-        let head = load_head(&db)?;
+        let (head, flat) = match load_head(&db)? {
+            Some((committed, flat)) => (Some(Arc::new(committed)), flat),
+            None => (None, FlatState::default()),
+        };
         Ok(Store {
             inner: Arc::new(Inner {
                 path,
                 db,
-                head: RwLock::new(head.map(Arc::new)),
+                head: RwLock::new(head),
+                flat: Arc::new(SharedFlatState::new(flat)),
                 writer: Mutex::new(()),
             }),
         })
@@ -200,10 +230,20 @@ impl Store {
             return Ok(stored);
         }
         let txn = self.inner.db.begin_write().context("starting the genesis write")?;
-        write_state(&txn, &StateTrie::empty(), state)?;
+        let accounts = final_accounts(&StateTrie::empty(), state);
+        write_accounts(&txn, &accounts)?;
+        write_storage(&txn, state)?;
         write_header(&txn, &sealed)?;
         txn.commit().context("committing the genesis block")?;
-        self.publish(Committed { header: sealed.clone(), state: genesis_state });
+        let mut flat = FlatState::default();
+        flat.advance(sealed.hash, accounts, state);
+        self.inner.flat.replace(flat);
+        self.publish(Committed {
+            header: sealed.clone(),
+            state: genesis_state,
+            recent: RecentHashes::default(),
+            pending_accounts: PendingAccounts::default(),
+        });
         Ok(sealed)
     }
 
@@ -214,7 +254,7 @@ impl Store {
 
     /// A consistent view of the state at the head.
     pub fn snapshot(&self) -> Result<StateSnapshot, StorageError> {
-        Ok(StateSnapshot { committed: self.committed()? })
+        Ok(StateSnapshot { committed: self.committed()?, flat: self.inner.flat.clone() })
     }
 
     /// The state root `changes` would give on top of the head, without
@@ -253,22 +293,23 @@ impl Store {
             .db
             .begin_write()
             .context(format_args!("starting the write of block {number}"))?;
-        // The trie is rehashed on its own thread while this one writes rows.
-        let t0 = std::time::Instant::now();
+        // Rows are written on their own thread while this one rehashes the
+        // trie (on this thread's rayon pool, if it has one).
         let (state, written) = std::thread::scope(|scope| {
-            let trie = scope.spawn(|| { let t = std::time::Instant::now(); let s = head.state.apply(changes); eprintln!("PROFILE trie {:?}", t.elapsed()); s });
-            let t = std::time::Instant::now();
-            let written = write_state(&txn, &head.state, changes);
-            eprintln!("PROFILE write_state {:?}", t.elapsed());
-            let t = std::time::Instant::now();
-            let written = written.and_then(|()| write_body(&txn, number, transactions, receipts));
-            eprintln!("PROFILE write_body {:?}", t.elapsed());
-            match trie.join() {
-                Ok(state) => (state, written),
+            let rows = scope.spawn(|| {
+                let accounts = final_accounts(&head.state, changes);
+                let pending = self.write_account_changes(&txn, &head, number, &accounts)?;
+                write_storage(&txn, changes)?;
+                let recent = write_body(&txn, &head.recent, number, transactions, receipts)?;
+                Ok::<_, StorageError>((accounts, pending, recent))
+            });
+            let state = head.state.apply(changes);
+            match rows.join() {
+                Ok(written) => (state, written),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         });
-        written?;
+        let (accounts, pending_accounts, recent) = written?;
         let root = state.root();
         let header = seal(root);
         if header.number != number || header.parent_hash != head.header.hash {
@@ -288,11 +329,15 @@ impl Store {
         }
         let sealed = SealedHeader::seal(header);
         write_header(&txn, &sealed)?;
-        eprintln!("PROFILE before commit {:?}", t0.elapsed());
-        let t = std::time::Instant::now();
         txn.commit().context(format_args!("committing block {number}"))?;
-        eprintln!("PROFILE commit {:?}", t.elapsed());
-        self.publish(Committed { header: sealed.clone(), state });
+        // Before publishing: a snapshot of the new head must find the maps
+        // already moved to it.
+        self.inner.flat.advance(head.header.hash, sealed.hash, accounts, changes);
+        let replaced =
+            self.publish(Committed { header: sealed.clone(), state, recent, pending_accounts });
+        // Freeing the trie nodes this block replaced takes milliseconds: not
+        // on the committer's time (snapshots still holding them keep them).
+        rayon::spawn(move || drop((head, replaced)));
         Ok(sealed)
     }
 
@@ -382,7 +427,7 @@ impl Store {
     pub fn recompute_state_root(&self) -> Result<B256, StorageError> {
         let txn = self.read()?;
         let storage = read_all_storage(&txn)?;
-        let accounts = read_all_accounts(&txn)?;
+        let (accounts, _) = read_state_accounts(&txn)?;
         let mut storage_roots: BTreeMap<Address, B256> = storage
             .into_iter()
             .map(|(address, slots)| (address, storage_root_unhashed(slots)))
@@ -410,6 +455,47 @@ impl Store {
         Ok(state_root_unhashed(entries))
     }
 
+    /// Logs block `number`'s account changes and folds one key range of the
+    /// pending ones into the accounts table, with their values after this
+    /// block. Returns the pending set after this block.
+    fn write_account_changes(
+        &self,
+        txn: &WriteTransaction,
+        head: &Committed,
+        number: u64,
+        accounts: &[(Address, Account)],
+    ) -> Result<PendingAccounts, StorageError> {
+        let advance = head.pending_accounts.advance(number, accounts.iter().map(|(a, _)| *a));
+        let mut table = txn.open_table(ACCOUNT_CHANGES).context("opening the account changes")?;
+        if !accounts.is_empty() {
+            table
+                .insert(number, codec::encode_account_changes(accounts).as_slice())
+                .context(format_args!("writing block {number}'s account changes"))?;
+        }
+        if let Some(retire) = advance.retire {
+            table
+                .remove(retire)
+                .context(format_args!("retiring block {retire}'s account changes"))?;
+        }
+        let mut folded = Vec::with_capacity(advance.fold.len());
+        for address in advance.fold {
+            // Changed by this block, else unchanged since the head.
+            let account = match accounts.binary_search_by_key(&address, |(a, _)| *a) {
+                Ok(at) => Some(accounts[at].1),
+                Err(_) => match self.inner.flat.account(&head.header.hash, &address) {
+                    Some(account) => account,
+                    None => head.state.account(&address),
+                },
+            };
+            let account = account.ok_or_else(|| {
+                StorageError::Corrupt(format!("pending account {address} is not in the state"))
+            })?;
+            folded.push((address, account));
+        }
+        write_accounts(txn, &folded)?;
+        Ok(advance.next)
+    }
+
     fn current(&self) -> Option<Arc<Committed>> {
         self.inner.head.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
@@ -418,9 +504,9 @@ impl Store {
         self.current().ok_or(StorageError::NotInitialized)
     }
 
-    fn publish(&self, committed: Committed) {
-        *self.inner.head.write().unwrap_or_else(PoisonError::into_inner) =
-            Some(Arc::new(committed));
+    /// Makes `committed` the head. Returns the version it replaced.
+    fn publish(&self, committed: Committed) -> Option<Arc<Committed>> {
+        self.inner.head.write().unwrap_or_else(PoisonError::into_inner).replace(Arc::new(committed))
     }
 
     fn read(&self) -> Result<ReadTransaction, StorageError> {
@@ -430,30 +516,46 @@ impl Store {
     fn indexed_row<T>(
         &self,
         hash: B256,
-        table: TableDefinition<(u64, u64), &[u8]>,
+        table: TableDefinition<u64, &[u8]>,
         what: &str,
         decode: impl Fn(&[u8]) -> codec::DecodeResult<T>,
     ) -> Result<Option<(TxLocation, T)>, StorageError> {
+        // The version first, then the read: a hash merged out of the recent
+        // set by a later commit is then already in the table this read sees.
+        let recent = self.current().and_then(|c| c.recent.find(&hash));
         let txn = self.read()?;
-        let locations = txn.open_table(TX_LOCATIONS).context("opening the transaction index")?;
-        let Some(location) =
-            locations.get(&hash.0).context(format_args!("looking up transaction {hash}"))?
-        else {
-            return Ok(None);
+        let (block_number, index) = match recent {
+            Some(location) => location,
+            None => {
+                let locations =
+                    txn.open_table(TX_LOCATIONS).context("opening the transaction index")?;
+                let Some(location) = locations
+                    .get(&hash.0)
+                    .context(format_args!("looking up transaction {hash}"))?
+                else {
+                    return Ok(None);
+                };
+                codec::decode_location(location.value()).map_err(|e| {
+                    StorageError::corrupt(format_args!("location of transaction {hash}"), e)
+                })?
+            }
         };
-        let (block_number, index) = codec::decode_location(location.value()).map_err(|e| {
-            StorageError::corrupt(format_args!("location of transaction {hash}"), e)
-        })?;
         let rows = txn.open_table(table).context(format_args!("opening the {what} table"))?;
+        let missing = || {
+            StorageError::Corrupt(format!(
+                "transaction {hash} is indexed at {block_number}/{index}, which has no {what}"
+            ))
+        };
         let row = rows
-            .get((block_number, index))
-            .context(format_args!("reading {what} {block_number}/{index}"))?
-            .ok_or_else(|| {
-                StorageError::Corrupt(format!(
-                    "transaction {hash} is indexed at {block_number}/{index}, which has no {what}"
-                ))
-            })?;
-        let value = decode(row.value())
+            .get(block_number)
+            .context(format_args!("reading block {block_number}'s {what}s"))?
+            .ok_or_else(missing)?;
+        let records = codec::Records::parse(row.value()).map_err(|e| {
+            StorageError::corrupt(format_args!("block {block_number}'s {what}s"), e)
+        })?;
+        let record =
+            usize::try_from(index).ok().and_then(|i| records.get(i)).ok_or_else(missing)?;
+        let value = decode(record)
             .map_err(|e| StorageError::corrupt(format_args!("{what} {block_number}/{index}"), e))?;
         let header = read_header(&txn, block_number)?.ok_or_else(|| {
             StorageError::Corrupt(format!(
@@ -505,14 +607,16 @@ fn prepare_schema(db: &Database, path: &Path) -> Result<(), StorageError> {
     txn.open_table(TRANSACTIONS).context("creating the transactions table")?;
     txn.open_table(RECEIPTS).context("creating the receipts table")?;
     txn.open_table(TX_LOCATIONS).context("creating the transaction index")?;
+    txn.open_table(RECENT_TX_HASHES).context("creating the recent transaction hashes table")?;
     txn.open_table(ACCOUNTS).context("creating the accounts table")?;
+    txn.open_table(ACCOUNT_CHANGES).context("creating the account changes table")?;
     txn.open_table(STORAGE).context("creating the storage table")?;
     txn.commit().context(format_args!("preparing {}", path.display()))
 }
 
 /// Reads the head header and rebuilds the state tries from the stored
 /// accounts and storage, checking them against the head's state root.
-fn load_head(db: &Database) -> Result<Option<Committed>, StorageError> {
+fn load_head(db: &Database) -> Result<Option<(Committed, FlatState)>, StorageError> {
     let txn = db.begin_read().context("starting a read")?;
     let headers = txn.open_table(HEADERS).context("opening the headers table")?;
     let Some((number, bytes)) = headers.last().context("reading the head header")? else {
@@ -521,20 +625,22 @@ fn load_head(db: &Database) -> Result<Option<Committed>, StorageError> {
     let number = number.value();
     let header = codec::decode_header(bytes.value())
         .map_err(|e| StorageError::corrupt(format_args!("header {number}"), e))?;
-    let mut storage_tries: BTreeMap<Address, Trie<Word>> = read_all_storage(&txn)?
-        .into_iter()
+    let storage = read_all_storage(&txn)?;
+    let (accounts, pending_accounts) = read_state_accounts(&txn)?;
+    let mut storage_tries: BTreeMap<Address, Trie<Word>> = storage
+        .iter()
         .map(|(address, slots)| {
             let mut leaves: Vec<(B256, Word)> =
-                slots.into_iter().map(|(slot, value)| (keccak256(slot), Word(value))).collect();
+                slots.iter().map(|(slot, value)| (keccak256(slot), Word(*value))).collect();
             leaves.sort_unstable_by_key(|(key, _)| *key);
-            (address, Trie::from_sorted(&leaves))
+            (*address, Trie::from_sorted(&leaves))
         })
         .collect();
-    let leaves: Vec<(B256, AccountLeaf)> = read_all_accounts(&txn)?
-        .into_iter()
+    let leaves: Vec<(B256, AccountLeaf)> = accounts
+        .iter()
         .map(|(address, account)| {
-            let storage = storage_tries.remove(&address).unwrap_or_default();
-            (keccak256(address), AccountLeaf { account, storage })
+            let storage = storage_tries.remove(address).unwrap_or_default();
+            (keccak256(address), AccountLeaf { account: *account, storage })
         })
         .collect();
     if let Some(address) = storage_tries.keys().next() {
@@ -550,7 +656,28 @@ fn load_head(db: &Database) -> Result<Option<Committed>, StorageError> {
             header.header.state_root
         )));
     }
-    Ok(Some(Committed { header, state }))
+    let recent = read_recent_hashes(&txn)?;
+    let flat = FlatState::new(header.hash, accounts, storage);
+    Ok(Some((Committed { header, state, recent, pending_accounts }, flat)))
+}
+
+fn read_recent_hashes(txn: &ReadTransaction) -> Result<RecentHashes, StorageError> {
+    let table =
+        txn.open_table(RECENT_TX_HASHES).context("opening the recent transaction hashes")?;
+    let mut blocks = Vec::new();
+    for row in table.iter().context("reading the recent transaction hashes")? {
+        let (number, hashes) = row.context("reading the recent transaction hashes")?;
+        let number = number.value();
+        let bytes = hashes.value();
+        if !bytes.len().is_multiple_of(32) {
+            return Err(StorageError::Corrupt(format!(
+                "transaction hashes of block {number}: {} bytes, not a multiple of 32",
+                bytes.len()
+            )));
+        }
+        blocks.push(tx_index::block_hashes(number, bytes.chunks_exact(32).map(B256::from_slice)));
+    }
+    Ok(RecentHashes::from_blocks(blocks))
 }
 
 fn read_all_accounts(txn: &ReadTransaction) -> Result<Vec<(Address, Account)>, StorageError> {
@@ -565,6 +692,26 @@ fn read_all_accounts(txn: &ReadTransaction) -> Result<Vec<(Address, Account)>, S
         out.push((address, account));
     }
     Ok(out)
+}
+
+/// The stored accounts: the accounts table with the pending changes rows
+/// laid over it, oldest first; and the pending set those rows form.
+fn read_state_accounts(
+    txn: &ReadTransaction,
+) -> Result<(Vec<(Address, Account)>, PendingAccounts), StorageError> {
+    let mut accounts: AddressMap<Account> = read_all_accounts(txn)?.into_iter().collect();
+    let table = txn.open_table(ACCOUNT_CHANGES).context("opening the account changes")?;
+    let mut blocks = Vec::new();
+    for row in table.iter().context("reading the account changes")? {
+        let (number, bytes) = row.context("reading the account changes")?;
+        let number = number.value();
+        let changes = codec::decode_account_changes(bytes.value()).map_err(|e| {
+            StorageError::corrupt(format_args!("account changes of block {number}"), e)
+        })?;
+        blocks.push((number, changes.iter().map(|(address, _)| *address).collect()));
+        accounts.extend(changes);
+    }
+    Ok((accounts.into_iter().collect(), PendingAccounts::from_blocks(blocks)))
 }
 
 fn read_all_storage(
@@ -610,51 +757,55 @@ fn block_number(txn: &ReadTransaction, hash: &B256) -> Result<Option<u64>, Stora
     Ok(index.get(&hash.0).context(format_args!("looking up block {hash}"))?.map(|n| n.value()))
 }
 
-/// Every row of block `n` in `table`, in index order.
+/// Every record of block `n` in `table`, in order (none for a block
+/// without transactions).
 fn read_rows<T>(
     txn: &ReadTransaction,
-    table: TableDefinition<(u64, u64), &[u8]>,
+    table: TableDefinition<u64, &[u8]>,
     n: u64,
     what: &str,
     decode: impl Fn(&[u8]) -> codec::DecodeResult<T>,
 ) -> Result<Vec<T>, StorageError> {
     let rows = txn.open_table(table).context(format_args!("opening the {what} table"))?;
-    let mut out = Vec::new();
-    for row in
-        rows.range((n, 0)..=(n, u64::MAX)).context(format_args!("reading block {n}'s {what}s"))?
-    {
-        let (key, value) = row.context(format_args!("reading block {n}'s {what}s"))?;
-        let (_, index) = key.value();
-        if index != out.len() as u64 {
-            return Err(StorageError::Corrupt(format!(
-                "block {n}: {what} {} is missing",
-                out.len()
-            )));
-        }
-        out.push(
-            decode(value.value())
-                .map_err(|e| StorageError::corrupt(format_args!("{what} {n}/{index}"), e))?,
-        );
-    }
-    Ok(out)
+    let Some(row) = rows.get(n).context(format_args!("reading block {n}'s {what}s"))? else {
+        return Ok(Vec::new());
+    };
+    let records = codec::Records::parse(row.value())
+        .map_err(|e| StorageError::corrupt(format_args!("block {n}'s {what}s"), e))?;
+    (0..records.len())
+        .map(|index| {
+            let record = records.get(index).unwrap_or_default();
+            decode(record).map_err(|e| StorageError::corrupt(format_args!("{what} {n}/{index}"), e))
+        })
+        .collect()
 }
 
-/// Writes the accounts and storage `changes` leave on top of `state`.
-fn write_state(
+/// The accounts `changes` touch, with their values after them, sorted by
+/// address.
+fn final_accounts(state: &StateTrie, changes: &StateChanges) -> Vec<(Address, Account)> {
+    touched_addresses(changes)
+        .into_iter()
+        .map(|address| (address, state.account_after(changes, &address)))
+        .collect()
+}
+
+/// Writes accounts straight into the accounts table (sorted keys keep the
+/// B-tree inserts local).
+fn write_accounts(
     txn: &WriteTransaction,
-    state: &StateTrie,
-    changes: &StateChanges,
+    accounts: &[(Address, Account)],
 ) -> Result<(), StorageError> {
-    {
-        let mut accounts = txn.open_table(ACCOUNTS).context("opening the accounts table")?;
-        // Sorted keys keep the B-tree inserts local.
-        for address in touched_addresses(changes) {
-            let account = state.account_after(changes, &address);
-            accounts
-                .insert(&address.0.0, codec::encode_account(&account).as_slice())
-                .context(format_args!("writing account {address}"))?;
-        }
+    let mut table = txn.open_table(ACCOUNTS).context("opening the accounts table")?;
+    for (address, account) in accounts {
+        table
+            .insert(&address.0.0, codec::encode_account(account).as_slice())
+            .context(format_args!("writing account {address}"))?;
     }
+    Ok(())
+}
+
+/// Writes the storage words `changes` set (a zero deletes).
+fn write_storage(txn: &WriteTransaction, changes: &StateChanges) -> Result<(), StorageError> {
     let mut slots: Vec<([u8; 52], U256)> = changes
         .storage
         .iter()
@@ -675,39 +826,50 @@ fn write_state(
     Ok(())
 }
 
-/// Writes a block's transactions, receipts and transaction index.
+/// Writes a block's transactions, receipts and transaction index; returns
+/// the recent transaction hashes after this block.
 fn write_body(
     txn: &WriteTransaction,
+    recent: &RecentHashes,
     number: u64,
     transactions: &[RecoveredTransaction],
     receipts: &[Receipt],
-) -> Result<(), StorageError> {
+) -> Result<RecentHashes, StorageError> {
+    if !transactions.is_empty() {
+        let value = codec::encode_records(transactions, codec::encode_transaction);
+        txn.open_table(TRANSACTIONS)
+            .context("opening the transactions table")?
+            .insert(number, value.as_slice())
+            .context(format_args!("writing block {number}'s transactions"))?;
+        let value = codec::encode_records(receipts, codec::encode_receipt);
+        txn.open_table(RECEIPTS)
+            .context("opening the receipts table")?
+            .insert(number, value.as_slice())
+            .context(format_args!("writing block {number}'s receipts"))?;
+    }
+    let advance = recent.advance(number, transactions.iter().map(|tx| tx.hash));
     {
-        let mut table = txn.open_table(TRANSACTIONS).context("opening the transactions table")?;
-        for (index, transaction) in transactions.iter().enumerate() {
+        let mut table =
+            txn.open_table(RECENT_TX_HASHES).context("opening the recent transaction hashes")?;
+        if !transactions.is_empty() {
+            let hashes: Vec<u8> = transactions.iter().flat_map(|tx| tx.hash.0).collect();
             table
-                .insert((number, index as u64), codec::encode_transaction(transaction).as_slice())
-                .context(format_args!("writing transaction {number}/{index}"))?;
+                .insert(number, hashes.as_slice())
+                .context(format_args!("writing block {number}'s transaction hashes"))?;
+        }
+        if let Some(retire) = advance.retire {
+            table
+                .remove(retire)
+                .context(format_args!("retiring block {retire}'s transaction hashes"))?;
         }
     }
-    {
-        let mut table = txn.open_table(RECEIPTS).context("opening the receipts table")?;
-        for (index, receipt) in receipts.iter().enumerate() {
-            table
-                .insert((number, index as u64), codec::encode_receipt(receipt).as_slice())
-                .context(format_args!("writing receipt {number}/{index}"))?;
-        }
-    }
-    let mut locations: Vec<(B256, u64)> =
-        transactions.iter().enumerate().map(|(index, tx)| (tx.hash, index as u64)).collect();
-    locations.sort_unstable_by_key(|(hash, _)| *hash);
     let mut table = txn.open_table(TX_LOCATIONS).context("opening the transaction index")?;
-    for (hash, index) in locations {
+    for (hash, block, index) in &advance.merge {
         table
-            .insert(&hash.0, codec::encode_location(number, index).as_slice())
+            .insert(&hash.0, codec::encode_location(*block, *index).as_slice())
             .context(format_args!("indexing transaction {hash}"))?;
     }
-    Ok(())
+    Ok(advance.next)
 }
 
 fn write_header(txn: &WriteTransaction, header: &SealedHeader) -> Result<(), StorageError> {

@@ -19,7 +19,7 @@ use alloy_trie::{
     nodes::{BranchNodeRef, ExtensionNodeRef, LeafNodeRef, RlpNode},
 };
 use rayon::prelude::*;
-use std::sync::Arc;
+use std::{cell::RefCell, sync::Arc};
 
 /// Batches at least this large are split over threads at a branch.
 const PARALLEL_THRESHOLD: usize = 512;
@@ -50,7 +50,7 @@ enum Kind<V> {
         child: Arc<Node<V>>,
     },
     Branch {
-        children: Box<Children<V>>,
+        children: Children<V>,
     },
 }
 
@@ -58,6 +58,18 @@ type Children<V> = [Option<Arc<Node<V>>>; 16];
 
 /// A set or a delete (`None`) of one key.
 pub(crate) type Change<V> = (B256, Option<V>);
+
+/// Turns a change and the value currently at its key into the new value.
+pub(crate) trait Resolve<C, V>: Sync {
+    /// The new value of a key (`None`: delete it).
+    fn resolve(&self, change: &C, current: Option<&V>) -> Option<V>;
+}
+
+impl<C, V, F: Fn(&C, Option<&V>) -> Option<V> + Sync> Resolve<C, V> for F {
+    fn resolve(&self, change: &C, current: Option<&V>) -> Option<V> {
+        self(change, current)
+    }
+}
 
 /// A trie version: an empty trie or a root node.
 #[derive(Debug)]
@@ -80,7 +92,7 @@ impl<V> Default for Trie<V> {
 /// The nibble of `key` at position `index` (0..64).
 fn nibble(key: &B256, index: usize) -> u8 {
     let byte = key[index / 2];
-    if index % 2 == 0 { byte >> 4 } else { byte & 0x0f }
+    if index.is_multiple_of(2) { byte >> 4 } else { byte & 0x0f }
 }
 
 /// The 64 nibbles of `key` from position `depth` on.
@@ -144,8 +156,20 @@ impl<V: LeafValue> Trie<V> {
     /// ignored). The result does not depend on how the work is split over
     /// threads.
     pub(crate) fn update(&self, changes: &[Change<V>]) -> Self {
+        self.update_with(changes, &|value: &Option<V>, _: Option<&V>| value.clone())
+    }
+
+    /// Like [`Trie::update`], but each change is resolved against the value
+    /// currently at its key: `resolve(change, current)` gives the new value
+    /// (`None` deletes). This reads each old leaf on the way down instead of
+    /// with a separate lookup.
+    pub(crate) fn update_with<C: Sync>(
+        &self,
+        changes: &[(B256, C)],
+        resolve: &(impl Resolve<C, V> + ?Sized),
+    ) -> Self {
         debug_assert!(changes.windows(2).all(|w| w[0].0 < w[1].0));
-        Self { root: update(self.root.as_ref(), 0, changes) }
+        Self { root: update(self.root.as_ref(), 0, changes, resolve) }
     }
 
     /// The proof of `key`: the RLP of every node on its path that is
@@ -207,25 +231,42 @@ impl<V: LeafValue> Trie<V> {
     }
 }
 
+thread_local! {
+    /// Encoding buffers reused by every node built on this thread.
+    static SCRATCH: RefCell<(Vec<u8>, Vec<u8>)> = RefCell::new((Vec::with_capacity(256), Vec::with_capacity(1024)));
+}
+
+/// Runs `f` with two cleared scratch buffers.
+fn with_scratch<T>(f: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffers) => {
+            let (first, second) = &mut *buffers;
+            first.clear();
+            second.clear();
+            f(first, second)
+        }
+        // Only if a value's encoder builds nodes itself.
+        Err(_) => f(&mut Vec::new(), &mut Vec::new()),
+    })
+}
+
 impl<V: LeafValue> Node<V> {
     fn leaf(key: B256, value: V, depth: usize) -> Arc<Self> {
-        let mut value_bytes = Vec::with_capacity(128);
-        value.encode_value(&mut value_bytes);
-        let mut buf = Vec::with_capacity(value_bytes.len() + 40);
-        let rlp = LeafNodeRef::new(&suffix(&key, depth), &value_bytes).rlp(&mut buf);
+        let rlp = with_scratch(|value_bytes, buf| {
+            value.encode_value(value_bytes);
+            LeafNodeRef::new(&suffix(&key, depth), value_bytes).rlp(buf)
+        });
         Arc::new(Self { rlp, kind: Kind::Leaf { key, value } })
     }
 
     fn extension(path: Nibbles, child: Arc<Self>) -> Arc<Self> {
         debug_assert!(!path.is_empty());
-        let mut buf = Vec::with_capacity(72);
-        let rlp = ExtensionNodeRef::new(&path, &child.rlp).rlp(&mut buf);
+        let rlp = with_scratch(|_, buf| ExtensionNodeRef::new(&path, &child.rlp).rlp(buf));
         Arc::new(Self { rlp, kind: Kind::Extension { path, child } })
     }
 
-    fn branch(children: Box<Children<V>>) -> Arc<Self> {
-        let mut buf = Vec::with_capacity(600);
-        let rlp = encode_branch(&children, &mut buf);
+    fn branch(children: Children<V>) -> Arc<Self> {
+        let rlp = with_scratch(|_, buf| encode_branch(&children, buf));
         Arc::new(Self { rlp, kind: Kind::Branch { children } })
     }
 
@@ -304,7 +345,7 @@ fn build_branch<V: LeafValue>(depth: usize, leaves: &[(B256, V)]) -> Arc<Node<V>
     } else {
         parts.iter().map(|part| build(depth + 1, part)).collect()
     };
-    let mut children: Box<Children<V>> = Box::default();
+    let mut children: Children<V> = Default::default();
     for (slot, child) in children.iter_mut().zip(built) {
         *slot = child;
     }
@@ -313,19 +354,20 @@ fn build_branch<V: LeafValue>(depth: usize, leaves: &[(B256, V)]) -> Arc<Node<V>
 
 /// Applies `changes` (sorted, all sharing the nibbles before `depth`) to the
 /// subtrie `node` sitting at `depth`.
-fn update<V: LeafValue>(
+fn update<V: LeafValue, C: Sync, R: Resolve<C, V> + ?Sized>(
     node: Option<&Arc<Node<V>>>,
     depth: usize,
-    changes: &[Change<V>],
+    changes: &[(B256, C)],
+    resolve: &R,
 ) -> Option<Arc<Node<V>>> {
     if changes.is_empty() {
         return node.cloned();
     }
     let Some(node) = node else {
-        return build_present(depth, changes, None);
+        return build_resolved(depth, changes, None, resolve);
     };
     match &node.kind {
-        Kind::Leaf { key, value } => build_present(depth, changes, Some((key, value))),
+        Kind::Leaf { key, value } => build_resolved(depth, changes, Some((key, value)), resolve),
         Kind::Extension { path, child } => {
             let follows_path = |key: &B256| {
                 (0..path.len()).all(|i| path.get_unchecked(i) == nibble(key, depth + i))
@@ -334,7 +376,7 @@ fn update<V: LeafValue>(
             let all_follow =
                 follows_path(&changes[0].0) && follows_path(&changes[changes.len() - 1].0);
             if all_follow {
-                let child = update(Some(child), depth + path.len(), changes);
+                let child = update(Some(child), depth + path.len(), changes, resolve);
                 return extend(path, child, depth);
             }
             // Some keys leave the path: restate the extension as a branch with
@@ -344,34 +386,51 @@ fn update<V: LeafValue>(
             } else {
                 Node::extension(path.slice(1..), child.clone())
             };
-            let mut children: Box<Children<V>> = Box::default();
+            let mut children: Children<V> = Default::default();
             children[usize::from(path.get_unchecked(0))] = Some(below);
-            update_branch(children, depth, changes)
+            update_branch(children, depth, changes, resolve)
         }
-        Kind::Branch { children } => update_branch(children.clone(), depth, changes),
+        Kind::Branch { children } => update_branch(children.clone(), depth, changes, resolve),
     }
 }
 
-/// The subtrie at `depth` holding the set values of `changes`, plus
+/// The subtrie at `depth` holding the resolved values of `changes`, plus
 /// `existing` unless a change names its key.
-fn build_present<V: LeafValue>(
+fn build_resolved<V: LeafValue, C: Sync, R: Resolve<C, V> + ?Sized>(
     depth: usize,
-    changes: &[Change<V>],
+    changes: &[(B256, C)],
     existing: Option<(&B256, &V)>,
+    resolve: &R,
 ) -> Option<Arc<Node<V>>> {
+    // The common cases: a new key alone, or a change of the one key here.
+    if let [(key, change)] = changes {
+        match existing {
+            None => {
+                return resolve.resolve(change, None).map(|value| Node::leaf(*key, value, depth));
+            }
+            Some((existing_key, value)) if existing_key == key => {
+                return resolve
+                    .resolve(change, Some(value))
+                    .map(|value| Node::leaf(*key, value, depth));
+            }
+            Some(_) => {}
+        }
+    }
     let mut leaves: Vec<(B256, V)> = Vec::with_capacity(changes.len() + 1);
     let mut pending = existing;
-    for (key, value) in changes {
+    for (key, change) in changes {
+        let mut current = None;
         if let Some((existing_key, existing_value)) = pending {
             if existing_key < key {
                 leaves.push((*existing_key, existing_value.clone()));
                 pending = None;
             } else if existing_key == key {
+                current = Some(existing_value);
                 pending = None;
             }
         }
-        if let Some(value) = value {
-            leaves.push((*key, value.clone()));
+        if let Some(value) = resolve.resolve(change, current) {
+            leaves.push((*key, value));
         }
     }
     if let Some((key, value)) = pending {
@@ -381,10 +440,11 @@ fn build_present<V: LeafValue>(
 }
 
 /// Applies `changes` to a branch's children, then normalises the branch.
-fn update_branch<V: LeafValue>(
-    mut children: Box<Children<V>>,
+fn update_branch<V: LeafValue, C: Sync, R: Resolve<C, V> + ?Sized>(
+    mut children: Children<V>,
     depth: usize,
-    changes: &[Change<V>],
+    changes: &[(B256, C)],
+    resolve: &R,
 ) -> Option<Arc<Node<V>>> {
     let parts = groups(changes, depth, |(key, _)| key);
     if changes.len() >= PARALLEL_THRESHOLD {
@@ -392,7 +452,9 @@ fn update_branch<V: LeafValue>(
             .par_iter()
             .enumerate()
             .filter(|(_, part)| !part.is_empty())
-            .map(|(index, part)| (index, update(children[index].as_ref(), depth + 1, part)))
+            .map(|(index, part)| {
+                (index, update(children[index].as_ref(), depth + 1, part, resolve))
+            })
             .collect();
         for (index, child) in updated {
             children[index] = child;
@@ -400,7 +462,7 @@ fn update_branch<V: LeafValue>(
     } else {
         for (index, part) in parts.iter().enumerate() {
             if !part.is_empty() {
-                children[index] = update(children[index].as_ref(), depth + 1, part);
+                children[index] = update(children[index].as_ref(), depth + 1, part, resolve);
             }
         }
     }
@@ -409,10 +471,7 @@ fn update_branch<V: LeafValue>(
 
 /// A branch with fewer than two children is not a valid node: fold it into
 /// its only child, or into nothing.
-fn normalise_branch<V: LeafValue>(
-    children: Box<Children<V>>,
-    depth: usize,
-) -> Option<Arc<Node<V>>> {
+fn normalise_branch<V: LeafValue>(children: Children<V>, depth: usize) -> Option<Arc<Node<V>>> {
     let mut present = children.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|c| (i, c)));
     let (index, only) = match (present.next(), present.next()) {
         (None, _) => return None,

@@ -381,8 +381,8 @@ fn proofs_verify_and_tampering_fails() {
 
 const META: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
 const HEADERS: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("headers");
-const TRANSACTIONS: redb::TableDefinition<(u64, u64), &[u8]> =
-    redb::TableDefinition::new("transactions");
+const TRANSACTIONS: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("transactions");
+const RECEIPTS: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("receipts");
 const ACCOUNTS: redb::TableDefinition<&[u8; 20], &[u8]> = redb::TableDefinition::new("accounts");
 
 /// Writes straight into the database file, as a bad disk or a bad tool
@@ -432,12 +432,22 @@ fn corrupt_records_are_reported_not_panicked() {
     let dir = tempfile::tempdir().unwrap();
     drop(initialized_in(dir.path()));
     tamper(dir.path(), |txn| {
-        txn.open_table(TRANSACTIONS).unwrap().insert((1, 0), [1u8, 2, 3].as_slice()).unwrap();
+        // Block 1's transactions: not even a record list.
+        txn.open_table(TRANSACTIONS).unwrap().insert(1, [1u8, 2, 3].as_slice()).unwrap();
+        // Block 1's receipts: a well-formed list of one 3-byte record that is no receipt.
+        let list = [0u8, 0, 0, 1, 0, 0, 0, 3, 9, 9, 9];
+        txn.open_table(RECEIPTS).unwrap().insert(1, list.as_slice()).unwrap();
         txn.open_table(HEADERS).unwrap().insert(0, [0xc1u8, 0xff].as_slice()).unwrap();
     });
     let store = Store::open(dir.path()).unwrap();
     let err = store.transaction(transaction(0).hash).unwrap_err();
-    assert!(matches!(&err, StorageError::Corrupt(m) if m.contains("transaction 1/0")), "{err}");
+    assert!(
+        matches!(&err, StorageError::Corrupt(m) if m.contains("block 1's transactions")),
+        "{err}"
+    );
+    let err = store.receipt(transaction(0).hash).unwrap_err();
+    assert!(matches!(&err, StorageError::Corrupt(m) if m.contains("receipt 1/0")), "{err}");
+    assert!(matches!(store.block_receipts(1), Err(StorageError::Corrupt(_))));
     assert!(matches!(store.block_by_number(1), Err(StorageError::Corrupt(_))));
     assert!(matches!(store.header_by_number(0), Err(StorageError::Corrupt(_))));
     drop(store);
@@ -450,11 +460,8 @@ fn corrupt_records_are_reported_not_panicked() {
 
     // A well-formed but different balance: the state no longer matches the head's root.
     tamper(dir.path(), |txn| {
-        let other = Account::with_balance(U256::from(999));
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(&other.nonce.to_be_bytes());
-        bytes.extend_from_slice(&other.balance.to_be_bytes::<32>());
-        bytes.extend_from_slice(other.code_hash.as_slice());
+        // flags 0, nonce 0, balance 999 (0x03e7): see the codec's account layout.
+        let bytes = [0u8, 0, 2, 0x03, 0xe7];
         txn.open_table(ACCOUNTS).unwrap().insert(&[1u8; 20], bytes.as_slice()).unwrap();
     });
     let err = Store::open(dir.path()).unwrap_err();
@@ -462,13 +469,13 @@ fn corrupt_records_are_reported_not_panicked() {
 }
 
 /// The whole state, flat, for the reference root.
-#[derive(Default)]
-struct FlatState {
+#[derive(Default, Clone)]
+struct Reference {
     accounts: BTreeMap<Address, Account>,
     storage: BTreeMap<Address, BTreeMap<B256, U256>>,
 }
 
-impl FlatState {
+impl Reference {
     fn apply(&mut self, changes: &StateChanges) {
         for (address, account) in &changes.accounts {
             self.accounts.insert(*address, *account);
@@ -521,21 +528,46 @@ fn changes_strategy() -> impl Strategy<Value = StateChanges> {
         })
 }
 
+/// Every account and slot the strategy can touch reads as in `reference`.
+fn check_reads(snapshot: &StateSnapshot, reference: &Reference) -> Result<(), TestCaseError> {
+    let addresses = (0u8..22).map(Address::repeat_byte).chain([ol_primitives::addresses::VESTING]);
+    for address in addresses {
+        prop_assert_eq!(
+            snapshot.account(&address).unwrap(),
+            reference.accounts.get(&address).copied()
+        );
+        for slot in (0u8..9).map(B256::with_last_byte) {
+            let expected = reference
+                .storage
+                .get(&address)
+                .and_then(|s| s.get(&slot))
+                .copied()
+                .unwrap_or_default();
+            prop_assert_eq!(snapshot.storage(&address, &slot).unwrap(), expected);
+        }
+    }
+    Ok(())
+}
+
 fn check_proof(
     store: &Store,
     root: B256,
-    flat: &FlatState,
+    reference: &Reference,
     address: Address,
 ) -> Result<(), TestCaseError> {
     let slots: Vec<B256> = (0u8..9).map(B256::with_last_byte).collect();
     let proof: AccountProof = store.account_proof(address, &slots).unwrap();
     prop_assert!(verify_account_proof(root, &proof).is_ok(), "proof of {address}");
-    let expected = flat.accounts.get(&address).copied().unwrap_or_default();
+    let expected = reference.accounts.get(&address).copied().unwrap_or_default();
     prop_assert_eq!(proof.balance, expected.balance);
     prop_assert_eq!(proof.nonce, expected.nonce);
     for slot in &proof.storage_proof {
-        let stored =
-            flat.storage.get(&address).and_then(|s| s.get(&slot.key)).copied().unwrap_or_default();
+        let stored = reference
+            .storage
+            .get(&address)
+            .and_then(|s| s.get(&slot.key))
+            .copied()
+            .unwrap_or_default();
         prop_assert_eq!(slot.value, stored);
     }
     let mut lie = proof.clone();
@@ -556,26 +588,108 @@ proptest! {
     fn committed_roots_match_the_reference(blocks in proptest::collection::vec(changes_strategy(), 1..6)) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let mut flat = FlatState::default();
-        flat.apply(&genesis_changes());
+        let mut reference = Reference::default();
+        reference.apply(&genesis_changes());
         let mut head = store.init_genesis(&genesis_changes(), genesis_header()).unwrap();
-        prop_assert_eq!(head.header.state_root, flat.root());
+        prop_assert_eq!(head.header.state_root, reference.root());
         for changes in &blocks {
+            let before = store.snapshot().unwrap();
+            let reference_before = reference.clone();
             head = store.commit_block(changes, next_header(&head), &[], &[]).unwrap();
-            flat.apply(changes);
-            prop_assert_eq!(head.header.state_root, flat.root());
+            reference.apply(changes);
+            prop_assert_eq!(head.header.state_root, reference.root());
             prop_assert_eq!(store.recompute_state_root().unwrap(), head.header.state_root);
+            // The head snapshot reads the flat maps, the older one its trie.
+            check_reads(&store.snapshot().unwrap(), &reference)?;
+            check_reads(&before, &reference_before)?;
         }
         for i in 0u8..22 {
-            check_proof(&store, head.header.state_root, &flat, Address::repeat_byte(i))?;
+            check_proof(&store, head.header.state_root, &reference, Address::repeat_byte(i))?;
         }
-        check_proof(&store, head.header.state_root, &flat, ol_primitives::addresses::VESTING)?;
+        check_proof(&store, head.header.state_root, &reference, ol_primitives::addresses::VESTING)?;
         drop(store);
         let reopened = Store::open(dir.path()).unwrap();
         prop_assert_eq!(reopened.head().unwrap(), head);
-        let snapshot = reopened.snapshot().unwrap();
-        for (address, account) in &flat.accounts {
-            prop_assert_eq!(snapshot.account(address).unwrap(), Some(*account));
+        check_reads(&reopened.snapshot().unwrap(), &reference)?;
+    }
+}
+
+#[test]
+fn transactions_stay_findable_while_the_index_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut head = store.init_genesis(&genesis_changes(), genesis_header()).unwrap();
+    let mut all: Vec<(B256, u64, u64)> = Vec::new();
+    for number in 1..=80u64 {
+        // Some empty blocks too.
+        let count = if number % 7 == 0 { 0 } else { 4 };
+        let transactions: Vec<_> = (0..count).map(|i| transaction(number * 10 + i)).collect();
+        let receipts: Vec<_> = transactions.iter().map(|tx| receipt_for(tx, 21_000)).collect();
+        head = store
+            .commit_block(&StateChanges::default(), next_header(&head), &transactions, &receipts)
+            .unwrap();
+        all.extend(transactions.iter().enumerate().map(|(i, tx)| (tx.hash, number, i as u64)));
+        if number == 45 {
+            drop(store);
+            store = Store::open(dir.path()).unwrap();
+        }
+        if number % 9 == 0 || number == 80 {
+            for (hash, block, index) in &all {
+                let (location, tx) = store.transaction(*hash).unwrap().expect("indexed");
+                assert_eq!((location.block_number, location.index), (*block, *index));
+                assert_eq!(tx.hash, *hash);
+                assert_eq!(store.receipt(*hash).unwrap().unwrap().1.transaction_hash, *hash);
+            }
+        }
+    }
+    assert_eq!(store.transaction(B256::repeat_byte(0x42)).unwrap(), None);
+}
+
+#[test]
+fn account_changes_fold_into_the_table_across_reopens() {
+    // Hash-derived addresses spread over every key range of the accounts table.
+    let addresses: Vec<Address> = (0u64..40)
+        .map(|i| Address::from_slice(&alloy_primitives::keccak256(i.to_be_bytes())[12..]))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut reference = Reference::default();
+    reference.apply(&genesis_changes());
+    let mut head = store.init_genesis(&genesis_changes(), genesis_header()).unwrap();
+    for number in 1..=70u64 {
+        let mut changes = StateChanges::default();
+        if number % 11 != 0 {
+            for k in 0..5u64 {
+                let address = addresses[((number * 7 + k * 3) % 40) as usize];
+                changes
+                    .accounts
+                    .insert(address, Account { nonce: number, ..account(number * 1_000 + k) });
+            }
+        }
+        if number % 5 == 0 {
+            let slot = B256::with_last_byte((number % 3) as u8);
+            let value = if number % 10 == 0 { U256::ZERO } else { U256::from(number) };
+            changes
+                .storage
+                .entry(addresses[(number % 40) as usize])
+                .or_default()
+                .insert(slot, value);
+        }
+        head = store.commit_block(&changes, next_header(&head), &[], &[]).unwrap();
+        reference.apply(&changes);
+        assert_eq!(head.header.state_root, reference.root(), "block {number}");
+        assert_eq!(store.recompute_state_root().unwrap(), head.header.state_root, "block {number}");
+        if number % 13 == 0 {
+            drop(store);
+            store = Store::open(dir.path()).unwrap();
+            assert_eq!(store.head().unwrap(), head);
+        }
+        let snapshot = store.snapshot().unwrap();
+        for address in &addresses {
+            assert_eq!(
+                snapshot.account(address).unwrap(),
+                reference.accounts.get(address).copied()
+            );
         }
     }
 }
