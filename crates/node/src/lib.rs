@@ -59,7 +59,7 @@ pub struct NodeConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
     /// The genesis file could not be read.
-    #[error("cannot read genesis file {path}: {source}")]
+    #[error("cannot read genesis file {path}")]
     GenesisFile {
         /// The file.
         path: PathBuf,
@@ -67,7 +67,7 @@ pub enum NodeError {
         source: std::io::Error,
     },
     /// The genesis is invalid.
-    #[error("genesis file {path}: {source}")]
+    #[error("genesis file {path}")]
     Genesis {
         /// The file.
         path: PathBuf,
@@ -75,7 +75,7 @@ pub enum NodeError {
         source: GenesisError,
     },
     /// Storage could not be opened.
-    #[error("cannot open the database in {path}: {source}")]
+    #[error("cannot open the database in {path}")]
     Storage {
         /// The data directory.
         path: PathBuf,
@@ -86,12 +86,24 @@ pub enum NodeError {
     #[error(transparent)]
     Chain(#[from] ChainError),
     /// A server could not bind its address.
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}")]
     Bind {
         /// The address.
         address: SocketAddr,
         /// Why.
         source: std::io::Error,
+    },
+    /// The data directory holds a chain with another genesis.
+    #[error(
+        "the data directory {path} holds another chain (genesis {stored}); this genesis gives {computed}: use another --datadir, or remove it to start over"
+    )]
+    GenesisMismatch {
+        /// The data directory.
+        path: PathBuf,
+        /// Hash of the stored block 0.
+        stored: alloy_primitives::B256,
+        /// Hash of block 0 under the given genesis.
+        computed: alloy_primitives::B256,
     },
     /// Only --dev is implemented for now.
     #[error("a production (multi-validator) node is not available yet; start with --dev")]
@@ -151,7 +163,13 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     let store = Store::open(&config.datadir)
         .map_err(|source| NodeError::Storage { path: config.datadir.clone(), source })?;
     let metrics = Arc::new(Metrics::new());
-    let chain = Arc::new(Chain::open(store, genesis, metrics.clone())?);
+    let chain = match Chain::open(store, genesis, metrics.clone()) {
+        Ok(chain) => Arc::new(chain),
+        Err(ChainError::Storage(StorageError::GenesisMismatch { stored, computed })) => {
+            return Err(NodeError::GenesisMismatch { path: config.datadir, stored, computed });
+        }
+        Err(other) => return Err(other.into()),
+    };
 
     let rpc_config = rpc::RpcConfig { dev: config.dev };
     let mut servers = Vec::new();
