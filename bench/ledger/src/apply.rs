@@ -7,15 +7,18 @@
 //! the genesis block is written by `Chain::open`, as the node writes it.
 
 use crate::signing::{self, Fees, Key, Transfer};
-use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, TxEnvelope};
-use alloy_primitives::{Address, B256, Bytes, U256, address};
+use alloy_consensus::TxEnvelope;
+use alloy_primitives::{Address, U256, address};
 use ol_ledger::{
     ExecutionMode, Genesis, execute_block,
     genesis::{Allocation, DEFAULT_BASE_FEE, DEFAULT_GAS_LIMIT},
 };
-use ol_node::{chain::Chain, metrics::Metrics};
+use ol_node::{
+    chain::{BlockRoots, Chain, block_header},
+    metrics::Metrics,
+};
 use ol_primitives::{
-    Amount, BlockEnv, RecoveredTransaction, TOTAL_SUPPLY_OPEN, block, decode_raw_transaction,
+    Amount, BlockEnv, RecoveredTransaction, TOTAL_SUPPLY_OPEN, decode_raw_transaction,
     recover_parallel,
 };
 use ol_storage::Store;
@@ -241,10 +244,7 @@ impl Applier {
         }
 
         let started = Instant::now();
-        let transactions_root = block::transactions_root(
-            &outcome.included.iter().map(|t| t.envelope.clone()).collect::<Vec<_>>(),
-        );
-        let receipts_root = block::receipts_root(&outcome.receipts);
+        let roots = BlockRoots::of(&outcome);
         phases.roots = started.elapsed();
 
         // Untimed: the state root on its own, for the breakdown.
@@ -256,27 +256,7 @@ impl Applier {
         let started = Instant::now();
         let header = store.commit_block(
             &outcome.changes,
-            |state_root| Header {
-                parent_hash: parent.hash,
-                ommers_hash: EMPTY_OMMER_ROOT_HASH,
-                beneficiary: env.beneficiary,
-                state_root,
-                transactions_root,
-                receipts_root,
-                logs_bloom: outcome.logs_bloom,
-                number: env.number,
-                gas_limit: env.gas_limit,
-                gas_used: outcome.gas_used,
-                timestamp: env.timestamp,
-                base_fee_per_gas: Some(env.base_fee),
-                extra_data: Bytes::new(),
-                withdrawals_root: Some(alloy_consensus::EMPTY_ROOT_HASH),
-                blob_gas_used: Some(0),
-                excess_blob_gas: Some(0),
-                parent_beacon_block_root: Some(B256::ZERO),
-                requests_hash: Some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH),
-                ..Default::default()
-            },
+            |state_root| block_header(parent.hash, &env, &outcome, roots, state_root),
             &outcome.included,
             &outcome.receipts,
         )?;

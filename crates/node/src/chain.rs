@@ -12,7 +12,7 @@ use crate::{
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header};
 use alloy_primitives::{Address, B256, Bytes, U256};
 use ol_ledger::{
-    ChainSpec, ExecutionMode, Genesis, InvalidTransaction, StateView, execute_block,
+    BlockOutcome, ChainSpec, ExecutionMode, Genesis, InvalidTransaction, StateView, execute_block,
     execution::BlockError, validation, vesting,
 };
 use ol_primitives::{BlockEnv, RecoveredTransaction, SealedHeader, TransactionDecodeError, block};
@@ -278,28 +278,10 @@ impl Chain {
         let snapshot = self.snapshot()?;
         let parent = snapshot.header().clone();
         let outcome = execute_block(&self.spec, &snapshot, &env, candidates, ExecutionMode::Build)?;
-        let transactions_root = block::transactions_root(
-            &outcome.included.iter().map(|t| t.envelope.clone()).collect::<Vec<_>>(),
-        );
-        let receipts_root = block::receipts_root(&outcome.receipts);
+        let roots = BlockRoots::of(&outcome);
         let header = self.store.commit_block(
             &outcome.changes,
-            |state_root| Header {
-                parent_hash: parent.hash,
-                ommers_hash: EMPTY_OMMER_ROOT_HASH,
-                beneficiary: env.beneficiary,
-                state_root,
-                transactions_root,
-                receipts_root,
-                logs_bloom: outcome.logs_bloom,
-                number: env.number,
-                gas_limit: env.gas_limit,
-                gas_used: outcome.gas_used,
-                timestamp: env.timestamp,
-                base_fee_per_gas: Some(env.base_fee),
-                extra_data: Bytes::new(),
-                ..cancun_fields()
-            },
+            |state_root| block_header(parent.hash, &env, &outcome, roots, state_root),
             &outcome.included,
             &outcome.receipts,
         )?;
@@ -352,6 +334,53 @@ pub struct SealedBlockSummary {
     pub header: SealedHeader,
     /// How many transactions it holds.
     pub transactions: usize,
+}
+
+/// The transactions and receipts roots of an executed block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockRoots {
+    /// Root of the transactions trie.
+    pub transactions: B256,
+    /// Root of the receipts trie.
+    pub receipts: B256,
+}
+
+impl BlockRoots {
+    /// Computes both roots of an executed block.
+    pub fn of(outcome: &BlockOutcome) -> Self {
+        let envelopes: Vec<_> = outcome.included.iter().map(|t| t.envelope.clone()).collect();
+        Self {
+            transactions: block::transactions_root(&envelopes),
+            receipts: block::receipts_root(&outcome.receipts),
+        }
+    }
+}
+
+/// The header of the block `outcome` produced on top of `parent_hash`, once
+/// its state root is known.
+pub fn block_header(
+    parent_hash: B256,
+    env: &BlockEnv,
+    outcome: &BlockOutcome,
+    roots: BlockRoots,
+    state_root: B256,
+) -> Header {
+    Header {
+        parent_hash,
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        beneficiary: env.beneficiary,
+        state_root,
+        transactions_root: roots.transactions,
+        receipts_root: roots.receipts,
+        logs_bloom: outcome.logs_bloom,
+        number: env.number,
+        gas_limit: env.gas_limit,
+        gas_used: outcome.gas_used,
+        timestamp: env.timestamp,
+        base_fee_per_gas: Some(env.base_fee),
+        extra_data: Bytes::new(),
+        ..cancun_fields()
+    }
 }
 
 /// The header fields of Ethereum's later forks, set to their "nothing
