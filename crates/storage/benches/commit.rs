@@ -1,7 +1,8 @@
 //! Block commit cost on a 100k-account state: the state root alone, reads
 //! through a snapshot, a commit of 10k changed accounts, a commit shaped
 //! like a block of 10k transfers (20k touched accounts, 10k transactions
-//! and receipts), the from-scratch root for comparison, and reopening.
+//! and receipts), reads of an older block's state from the history, the
+//! from-scratch root for comparison, and reopening.
 //!
 //! `cargo bench -p ol-storage --bench commit`
 
@@ -189,6 +190,14 @@ fn bench_commit(c: &mut Criterion) {
             }
             total
         })
+    });
+
+    // An archive read: the state some blocks below the head, from the history.
+    let head = store.head().expect("head").number();
+    let old = store.snapshot_at(head - 100).expect("history").expect("a committed block");
+    let sampled: Vec<Address> = picks(11, 1_000, STATE_ACCOUNTS).into_iter().map(address).collect();
+    group.bench_function("1k account reads 100 blocks below the head (history)", |b| {
+        b.iter(|| sampled.iter().filter(|a| matches!(old.account(a), Ok(Some(_)))).count())
     });
 
     group.bench_function("recompute_state_root from scratch (reference)", |b| {

@@ -13,7 +13,10 @@
 //!   logs on read;
 //! - transaction location: `block number u64 | index u64`;
 //! - recent transaction hashes of a block: the 32-byte hashes in order;
-//! - a block's account changes: see [`encode_account_changes`].
+//! - a block's account changes: see [`encode_account_changes`];
+//! - account and storage history: runs of changes per block span, see
+//!   `history` (an account as above; a word without leading zeros, see
+//!   [`put_history_word`]).
 //!
 //! Every decoder refuses bad bytes with a message instead of panicking.
 
@@ -26,7 +29,7 @@ use ol_primitives::{Receipt, RecoveredTransaction, SealedHeader};
 
 /// The version of the layouts above. A file written with another version is
 /// refused at open.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A decoding failure: what was wrong with the bytes.
 pub(crate) type DecodeResult<T> = Result<T, String>;
@@ -83,13 +86,19 @@ fn take_trimmed<const N: usize>(bytes: &mut &[u8], field: &str) -> DecodeResult<
 pub(crate) fn encode_account(account: &Account) -> Vec<u8> {
     let has_code = account.code_hash != EMPTY_CODE_HASH;
     let mut out = Vec::with_capacity(if has_code { 76 } else { 44 });
+    put_account(account, &mut out);
+    out
+}
+
+/// Appends the record [`encode_account`] makes to `out`.
+pub(crate) fn put_account(account: &Account, out: &mut Vec<u8>) {
+    let has_code = account.code_hash != EMPTY_CODE_HASH;
     out.push(if has_code { HAS_CODE } else { 0 });
-    put_trimmed(&mut out, &account.nonce.to_be_bytes());
-    put_trimmed(&mut out, &account.balance.to_be_bytes::<32>());
+    put_trimmed(out, &account.nonce.to_be_bytes());
+    put_trimmed(out, &account.balance.to_be_bytes::<32>());
     if has_code {
         out.extend_from_slice(account.code_hash.as_slice());
     }
-    out
 }
 
 /// Decodes an account.
@@ -132,6 +141,24 @@ pub(crate) fn decode_word(bytes: &[u8]) -> DecodeResult<U256> {
     let word: [u8; 32] = bytes
         .try_into()
         .map_err(|_| format!("storage word is {} bytes, expected 32", bytes.len()))?;
+    Ok(U256::from_be_bytes(word))
+}
+
+/// Appends a word big-endian without leading zeros (nothing for zero), as
+/// the storage history keeps it.
+pub(crate) fn put_history_word(word: &U256, out: &mut Vec<u8>) {
+    let bytes = word.to_be_bytes::<32>();
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// Decodes what [`put_history_word`] wrote.
+pub(crate) fn decode_history_word(bytes: &[u8]) -> DecodeResult<U256> {
+    if bytes.len() > 32 {
+        return Err(format!("history word is {} bytes, at most 32 allowed", bytes.len()));
+    }
+    let mut word = [0u8; 32];
+    word[32 - bytes.len()..].copy_from_slice(bytes);
     Ok(U256::from_be_bytes(word))
 }
 
@@ -470,6 +497,15 @@ mod tests {
         assert_eq!(decode_account_changes(&encode_account_changes(&changes)), Ok(changes));
         let key = storage_key(&Address::repeat_byte(1), &B256::repeat_byte(2));
         assert_eq!(decode_storage_key(&key), Ok((Address::repeat_byte(1), B256::repeat_byte(2))));
+        for word in [U256::ZERO, U256::from(1), U256::from(0x1234), U256::MAX] {
+            let mut out = Vec::new();
+            put_history_word(&word, &mut out);
+            assert_eq!(decode_history_word(&out), Ok(word));
+        }
+        let mut zero = Vec::new();
+        put_history_word(&U256::ZERO, &mut zero);
+        assert!(zero.is_empty());
+        assert!(decode_history_word(&[1; 33]).is_err());
     }
 
     #[test]
@@ -503,6 +539,7 @@ mod tests {
             let _ = decode_word(&bytes);
             let _ = decode_version(&bytes);
             let _ = decode_account_changes(&bytes);
+            let _ = decode_history_word(&bytes);
             if let Ok(records) = Records::parse(&bytes) {
                 for index in 0..records.len() + 1 {
                     let _ = records.get(index);

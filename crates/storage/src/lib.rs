@@ -18,9 +18,12 @@
 //!
 //! The whole head state lives in memory (the tries plus flat maps for
 //! reads, a few hundred bytes per account); redb holds it durably and it is
-//! rebuilt at open. This crate does not execute transactions (that is
-//! `ol-ledger`), keep historical states (snapshots of older blocks live only
-//! while held), or prune blocks. Record layouts are versioned by [`SCHEMA_VERSION`]; a file
+//! rebuilt at open. The store is an archive: every block also records the
+//! values its changes left, so [`Store::snapshot_at`] reads the state after
+//! any committed block ([`HistoricalState`], also a `StateView`), though
+//! only the head state can be proven. This crate does not execute
+//! transactions (that is `ol-ledger`) or prune blocks or history. Record
+//! layouts are versioned by [`SCHEMA_VERSION`]; a file
 //! of another version is refused with [`StorageError::SchemaMismatch`], and
 //! stored bytes that do not decode give [`StorageError::Corrupt`].
 
@@ -29,6 +32,7 @@ mod codec;
 mod commitment;
 mod error;
 mod flat_state;
+mod history;
 mod proof;
 mod spread;
 mod store;
@@ -38,4 +42,4 @@ mod tx_index;
 pub use codec::SCHEMA_VERSION;
 pub use error::{ProofError, StorageError};
 pub use proof::{AccountProof, StorageProof, verify_account_proof};
-pub use store::{DATABASE_FILE, StateSnapshot, Store, TxLocation};
+pub use store::{DATABASE_FILE, HistoricalState, StateSnapshot, Store, TxLocation};

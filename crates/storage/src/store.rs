@@ -6,6 +6,7 @@ use crate::{
     commitment::{AccountLeaf, StateTrie, Word, touched_addresses},
     error::{Context, StorageError},
     flat_state::{FlatState, SharedFlatState},
+    history,
     proof::AccountProof,
     trie::Trie,
     tx_index::{self, RecentHashes},
@@ -160,6 +161,98 @@ impl StateView for StateSnapshot {
     }
 }
 
+/// The state as it was right after one committed block, from
+/// [`Store::snapshot_at`]; implements [`StateView`]. At the head it reads
+/// the head's [`StateSnapshot`]; at an older block, the history the store
+/// keeps of every change (one read transaction per read, a few B-tree
+/// seeks each). Later commits do not change what it sees.
+#[derive(Debug, Clone)]
+pub struct HistoricalState {
+    header: SealedHeader,
+    source: Source,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Head(StateSnapshot),
+    Archived(Store),
+}
+
+impl HistoricalState {
+    /// The header of the block whose state this is.
+    pub fn header(&self) -> &SealedHeader {
+        &self.header
+    }
+
+    /// The head snapshot, when this block was the head as it was taken
+    /// (only the head state can be proven, see [`StateSnapshot::account_proof`]).
+    pub fn as_head(&self) -> Option<&StateSnapshot> {
+        match &self.source {
+            Source::Head(snapshot) => Some(snapshot),
+            Source::Archived(_) => None,
+        }
+    }
+
+    fn archived_account(
+        store: &Store,
+        number: u64,
+        address: &Address,
+    ) -> Result<Option<Account>, StorageError> {
+        let txn = store.read()?;
+        let Some(bytes) = history::ACCOUNTS.find(&txn, number, address.as_slice())? else {
+            return Ok(None);
+        };
+        codec::decode_account(&bytes).map(Some).map_err(|e| {
+            StorageError::corrupt(format_args!("account {address} at block {number}"), e)
+        })
+    }
+
+    fn archived_storage(
+        store: &Store,
+        number: u64,
+        address: &Address,
+        slot: &B256,
+    ) -> Result<U256, StorageError> {
+        let txn = store.read()?;
+        let key = codec::storage_key(address, slot);
+        let Some(bytes) = history::STORAGE.find(&txn, number, &key)? else {
+            return Ok(U256::ZERO);
+        };
+        codec::decode_history_word(&bytes).map_err(|e| {
+            StorageError::corrupt(
+                format_args!("storage of {address} slot {slot} at block {number}"),
+                e,
+            )
+        })
+    }
+}
+
+impl From<StateSnapshot> for HistoricalState {
+    fn from(snapshot: StateSnapshot) -> Self {
+        Self { header: snapshot.header().clone(), source: Source::Head(snapshot) }
+    }
+}
+
+impl StateView for HistoricalState {
+    fn account(&self, address: &Address) -> Result<Option<Account>, StateError> {
+        match &self.source {
+            Source::Head(snapshot) => snapshot.account(address),
+            Source::Archived(store) => Self::archived_account(store, self.header.number(), address)
+                .map_err(|e| StateError(e.to_string())),
+        }
+    }
+
+    fn storage(&self, address: &Address, slot: &B256) -> Result<U256, StateError> {
+        match &self.source {
+            Source::Head(snapshot) => snapshot.storage(address, slot),
+            Source::Archived(store) => {
+                Self::archived_storage(store, self.header.number(), address, slot)
+                    .map_err(|e| StateError(e.to_string()))
+            }
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `dir`, file `dir/chain.redb`.
     /// Refuses a file of another schema version, and a file whose stored
@@ -231,8 +324,10 @@ impl Store {
         }
         let txn = self.inner.db.begin_write().context("starting the genesis write")?;
         let accounts = final_accounts(&StateTrie::empty(), state);
+        let slots = sorted_slots(state);
         write_accounts(&txn, &accounts)?;
-        write_storage(&txn, state)?;
+        write_storage(&txn, &slots)?;
+        write_history(&txn, 0, &accounts, &slots)?;
         write_header(&txn, &sealed)?;
         txn.commit().context("committing the genesis block")?;
         let mut flat = FlatState::default();
@@ -255,6 +350,26 @@ impl Store {
     /// A consistent view of the state at the head.
     pub fn snapshot(&self) -> Result<StateSnapshot, StorageError> {
         Ok(StateSnapshot { committed: self.committed()?, flat: self.inner.flat.clone() })
+    }
+
+    /// A read-only view of the state as it was right after block `number`
+    /// (`None` if no such block is committed). At the head this is the head
+    /// snapshot; older blocks read the stored history.
+    pub fn snapshot_at(&self, number: u64) -> Result<Option<HistoricalState>, StorageError> {
+        let Some(committed) = self.current() else {
+            return Ok(None);
+        };
+        let head = committed.header.number();
+        if number > head {
+            return Ok(None);
+        }
+        if number == head {
+            return Ok(Some(StateSnapshot { committed, flat: self.inner.flat.clone() }.into()));
+        }
+        let header = self.header_by_number(number)?.ok_or_else(|| {
+            StorageError::Corrupt(format!("block {number} is missing below the head {head}"))
+        })?;
+        Ok(Some(HistoricalState { header, source: Source::Archived(self.clone()) }))
     }
 
     /// The state root `changes` would give on top of the head, without
@@ -298,8 +413,10 @@ impl Store {
         let (state, written) = std::thread::scope(|scope| {
             let rows = scope.spawn(|| {
                 let accounts = final_accounts(&head.state, changes);
+                let slots = sorted_slots(changes);
                 let pending = self.write_account_changes(&txn, &head, number, &accounts)?;
-                write_storage(&txn, changes)?;
+                write_storage(&txn, &slots)?;
+                write_history(&txn, number, &accounts, &slots)?;
                 let recent = write_body(&txn, &head.recent, number, transactions, receipts)?;
                 Ok::<_, StorageError>((accounts, pending, recent))
             });
@@ -611,6 +728,8 @@ fn prepare_schema(db: &Database, path: &Path) -> Result<(), StorageError> {
     txn.open_table(ACCOUNTS).context("creating the accounts table")?;
     txn.open_table(ACCOUNT_CHANGES).context("creating the account changes table")?;
     txn.open_table(STORAGE).context("creating the storage table")?;
+    history::ACCOUNTS.create(&txn)?;
+    history::STORAGE.create(&txn)?;
     txn.commit().context(format_args!("preparing {}", path.display()))
 }
 
@@ -804,8 +923,8 @@ fn write_accounts(
     Ok(())
 }
 
-/// Writes the storage words `changes` set (a zero deletes).
-fn write_storage(txn: &WriteTransaction, changes: &StateChanges) -> Result<(), StorageError> {
+/// The storage words `changes` set, keyed address ‖ slot, sorted by key.
+fn sorted_slots(changes: &StateChanges) -> Vec<([u8; 52], U256)> {
     let mut slots: Vec<([u8; 52], U256)> = changes
         .storage
         .iter()
@@ -814,16 +933,43 @@ fn write_storage(txn: &WriteTransaction, changes: &StateChanges) -> Result<(), S
         })
         .collect();
     slots.sort_unstable_by_key(|(key, _)| *key);
+    slots
+}
+
+/// Writes the storage words a block set (a zero deletes).
+fn write_storage(txn: &WriteTransaction, slots: &[([u8; 52], U256)]) -> Result<(), StorageError> {
     let mut storage = txn.open_table(STORAGE).context("opening the storage table")?;
     for (key, value) in slots {
         let result = if value.is_zero() {
-            storage.remove(&key).map(drop)
+            storage.remove(key).map(drop)
         } else {
-            storage.insert(&key, value.to_be_bytes::<32>().as_slice()).map(drop)
+            storage.insert(key, value.to_be_bytes::<32>().as_slice()).map(drop)
         };
         result.context("writing storage")?;
     }
     Ok(())
+}
+
+/// Records block `number`'s changed accounts and storage words, with their
+/// values after it, in the history (see `history`).
+fn write_history(
+    txn: &WriteTransaction,
+    number: u64,
+    accounts: &[(Address, Account)],
+    slots: &[([u8; 52], U256)],
+) -> Result<(), StorageError> {
+    history::ACCOUNTS.write_block(
+        txn,
+        number,
+        accounts.iter().map(|(address, account)| (address.as_slice(), account)),
+        codec::put_account,
+    )?;
+    history::STORAGE.write_block(
+        txn,
+        number,
+        slots.iter().map(|(key, word)| (key.as_slice(), word)),
+        codec::put_history_word,
+    )
 }
 
 /// Writes a block's transactions, receipts and transaction index; returns

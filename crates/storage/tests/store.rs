@@ -12,8 +12,8 @@ use alloy_trie::{
 use ol_ledger::{Account, StateChanges, StateView};
 use ol_primitives::{Receipt, RecoveredTransaction, SealedHeader};
 use ol_storage::{
-    AccountProof, DATABASE_FILE, SCHEMA_VERSION, StateSnapshot, StorageError, Store,
-    verify_account_proof,
+    AccountProof, DATABASE_FILE, HistoricalState, SCHEMA_VERSION, StateSnapshot, StorageError,
+    Store, verify_account_proof,
 };
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -24,6 +24,7 @@ fn assert_send_sync<T: Send + Sync>() {}
 fn handles_are_send_and_sync() {
     assert_send_sync::<Store>();
     assert_send_sync::<StateSnapshot>();
+    assert_send_sync::<HistoricalState>();
 }
 
 fn account(balance: u64) -> Account {
@@ -529,7 +530,7 @@ fn changes_strategy() -> impl Strategy<Value = StateChanges> {
 }
 
 /// Every account and slot the strategy can touch reads as in `reference`.
-fn check_reads(snapshot: &StateSnapshot, reference: &Reference) -> Result<(), TestCaseError> {
+fn check_reads(snapshot: &impl StateView, reference: &Reference) -> Result<(), TestCaseError> {
     let addresses = (0u8..22).map(Address::repeat_byte).chain([ol_primitives::addresses::VESTING]);
     for address in addresses {
         prop_assert_eq!(
@@ -692,4 +693,108 @@ fn account_changes_fold_into_the_table_across_reopens() {
             );
         }
     }
+}
+
+/// Every committed block's state, through `snapshot_at`, reads as the
+/// reference did after that block; and no block beyond the head has one.
+fn check_history(store: &Store, states: &[Reference]) -> Result<(), TestCaseError> {
+    for (number, reference) in states.iter().enumerate() {
+        let number = number as u64;
+        let state = store.snapshot_at(number).unwrap().expect("a committed block");
+        prop_assert_eq!(state.header(), &store.header_by_number(number).unwrap().unwrap());
+        check_reads(&state, reference)?;
+    }
+    prop_assert!(store.snapshot_at(states.len() as u64).unwrap().is_none());
+    prop_assert!(store.snapshot_at(u64::MAX).unwrap().is_none());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn every_block_state_is_kept(blocks in proptest::collection::vec(changes_strategy(), 0..40)) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        prop_assert!(store.snapshot_at(0).unwrap().is_none());
+        let mut reference = Reference::default();
+        reference.apply(&genesis_changes());
+        let mut head = store.init_genesis(&genesis_changes(), genesis_header()).unwrap();
+        let mut states = vec![reference.clone()];
+        for changes in &blocks {
+            head = store.commit_block(changes, next_header(&head), &[], &[]).unwrap();
+            reference.apply(changes);
+            states.push(reference.clone());
+        }
+        check_history(&store, &states)?;
+        // The head's view is the head snapshot, and can be proven.
+        prop_assert!(store.snapshot_at(head.number()).unwrap().unwrap().as_head().is_some());
+        drop(store);
+        let reopened = Store::open(dir.path()).unwrap();
+        check_history(&reopened, &states)?;
+    }
+}
+
+#[test]
+fn history_survives_merges_and_reopens_over_many_blocks() {
+    // Past 2 × 256 blocks: runs merge at levels 1 and 2 (spans of 16 and
+    // 256 blocks); some accounts change often, others once.
+    let addresses: Vec<Address> = (0u64..40)
+        .map(|i| Address::from_slice(&alloy_primitives::keccak256(i.to_be_bytes())[12..]))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut reference = Reference::default();
+    reference.apply(&genesis_changes());
+    let mut head = store.init_genesis(&genesis_changes(), genesis_header()).unwrap();
+    let mut states = vec![reference.clone()];
+    for number in 1..=530u64 {
+        let mut changes = StateChanges::default();
+        if number % 11 != 0 {
+            for k in 0..3u64 {
+                let address = addresses[((number * 7 + k * k * 13) % 37) as usize];
+                changes
+                    .accounts
+                    .insert(address, Account { nonce: number, ..account(number * 1_000 + k) });
+            }
+        }
+        if number == 300 {
+            changes.accounts.insert(addresses[39], account(39));
+        }
+        if number % 3 == 0 {
+            let slot = B256::with_last_byte((number % 5) as u8);
+            let value = if number % 9 == 0 { U256::ZERO } else { U256::from(number) };
+            changes
+                .storage
+                .entry(Address::repeat_byte((number % 4) as u8))
+                .or_default()
+                .insert(slot, value);
+        }
+        head = store.commit_block(&changes, next_header(&head), &[], &[]).unwrap();
+        reference.apply(&changes);
+        states.push(reference.clone());
+        if number == 260 {
+            drop(store);
+            store = Store::open(dir.path()).unwrap();
+        }
+    }
+    let check = |store: &Store| {
+        for (number, expected) in states.iter().enumerate() {
+            let state = store.snapshot_at(number as u64).unwrap().unwrap();
+            for address in &addresses {
+                assert_eq!(
+                    state.account(address).unwrap(),
+                    expected.accounts.get(address).copied(),
+                    "account {address} at block {number}"
+                );
+            }
+            check_reads(&state, expected).unwrap();
+        }
+    };
+    check(&store);
+    drop(store);
+    let reopened = Store::open(dir.path()).unwrap();
+    assert_eq!(reopened.head().unwrap(), head);
+    check(&reopened);
+    assert!(reopened.snapshot_at(531).unwrap().is_none());
 }

@@ -17,7 +17,7 @@ use jsonrpsee::{
 };
 use ol_ledger::{StateView, fees, vesting};
 use ol_primitives::{SealedHeader, TransactionDecodeError};
-use ol_storage::StateSnapshot;
+use ol_storage::HistoricalState;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
@@ -177,26 +177,29 @@ impl<'a> Positional<'a> {
     }
 }
 
-/// The block a state-reading call refers to; only the latest state is kept,
-/// so an older block is refused with a clear message.
-fn state_at(ctx: &RpcContext, block: Option<BlockId>) -> RpcResult<StateSnapshot> {
-    let snapshot = ctx.chain.snapshot()?;
-    let head = snapshot.header().number();
-    let wanted = match block {
-        None => head,
-        Some(id) => resolve_block_id(&ctx.chain, id)?.ok_or_else(|| {
-            invalid_params(format!(
-                "BlockOutOfRangeError: block height is {head} but requested was {}",
-                describe(id)
-            ))
-        })?,
+/// The state after the block a state-reading call refers to: the head's
+/// for `latest` (and no block), any committed block's otherwise, as an
+/// archive node serves them.
+pub(super) fn state_at(ctx: &RpcContext, block: Option<BlockId>) -> RpcResult<HistoricalState> {
+    let id = match block {
+        None
+        | Some(BlockId::Number(
+            BlockNumberOrTag::Latest
+            | BlockNumberOrTag::Pending
+            | BlockNumberOrTag::Safe
+            | BlockNumberOrTag::Finalized,
+        )) => return Ok(ctx.chain.snapshot()?.into()),
+        Some(id) => id,
     };
-    if wanted != head {
-        return Err(server_error(format!(
-            "historical state is not available: block {wanted} is older than the head {head}; this node keeps only the latest state"
-        )));
-    }
-    Ok(snapshot)
+    let out_of_range = || {
+        invalid_params(format!(
+            "BlockOutOfRangeError: block height is {} but requested was {}",
+            ctx.chain.head().number(),
+            describe(id)
+        ))
+    };
+    let wanted = resolve_block_id(&ctx.chain, id)?.ok_or_else(out_of_range)?;
+    ctx.chain.store().snapshot_at(wanted).map_err(internal)?.ok_or_else(out_of_range)
 }
 
 fn describe(id: BlockId) -> String {
@@ -236,9 +239,10 @@ fn eth_get_balance(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json
     let address: Address = p.required("address")?;
     let block: Option<BlockId> = Some(p.required("block")?);
     p.finish()?;
-    let snapshot = state_at(ctx, block)?;
-    let now = snapshot.header().header.timestamp;
-    let breakdown = vesting::balance_at(&snapshot, &address, now).map_err(internal)?;
+    let state = state_at(ctx, block)?;
+    // What the account could spend at that block's time.
+    let now = state.header().header.timestamp;
+    let breakdown = vesting::balance_at(&state, &address, now).map_err(internal)?;
     json(breakdown.spendable)
 }
 
@@ -250,8 +254,8 @@ fn eth_get_transaction_count(params: Params<'_>, ctx: &RpcContext) -> RpcResult<
     if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
         return json(U64::from(ctx.chain.pending_nonce(&address)?));
     }
-    let snapshot = state_at(ctx, block)?;
-    let nonce = snapshot.account(&address).map_err(internal)?.map(|a| a.nonce).unwrap_or(0);
+    let state = state_at(ctx, block)?;
+    let nonce = state.account(&address).map_err(internal)?.map(|a| a.nonce).unwrap_or(0);
     json(U64::from(nonce))
 }
 
@@ -271,8 +275,8 @@ fn eth_get_storage_at(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_j
     let slot: U256 = p.required("storage slot")?;
     let block: Option<BlockId> = Some(p.required("block")?);
     p.finish()?;
-    let snapshot = state_at(ctx, block)?;
-    let value = snapshot.storage(&address, &B256::from(slot)).map_err(internal)?;
+    let state = state_at(ctx, block)?;
+    let value = state.storage(&address, &B256::from(slot)).map_err(internal)?;
     json(B256::from(value))
 }
 
@@ -534,11 +538,7 @@ fn block_rewards(
 
 /// Checks what a call or gas estimate can check without an EVM: the
 /// caller's funds for the value, and that it is not a contract creation.
-fn check_call(
-    ctx: &RpcContext,
-    snapshot: &StateSnapshot,
-    request: &TransactionRequest,
-) -> RpcResult<()> {
+fn check_call(state: &HistoricalState, request: &TransactionRequest) -> RpcResult<()> {
     if request.to.is_none() || matches!(request.to, Some(alloy_primitives::TxKind::Create)) {
         return Err(server_error("contract creation is not supported on this chain yet"));
     }
@@ -546,7 +546,8 @@ fn check_call(
     if let Some(from) = request.from
         && !value.is_zero()
     {
-        let spendable = ctx.chain.spendable(snapshot, &from)?;
+        let now = state.header().header.timestamp;
+        let spendable = vesting::balance_at(state, &from, now).map_err(internal)?.spendable;
         if spendable < value {
             return Err(server_error(format!(
                 "insufficient funds for transfer: address {from} have {spendable} want {value}"
@@ -561,8 +562,8 @@ fn eth_estimate_gas(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_jso
     let request: TransactionRequest = p.required("transaction call object")?;
     let block: Option<BlockId> = p.optional("block")?;
     p.finish()?;
-    let snapshot = state_at(ctx, block)?;
-    check_call(ctx, &snapshot, &request)?;
+    let state = state_at(ctx, block)?;
+    check_call(&state, &request)?;
     let input = request.input.input().cloned().unwrap_or_default();
     let zeros = input.iter().filter(|b| **b == 0).count() as u64;
     let mut gas = fees::TX_BASE_GAS
@@ -588,8 +589,8 @@ fn eth_call(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value
     let block: Option<BlockId> = p.optional("block")?;
     let _overrides: Option<serde_json::Value> = p.optional("state overrides")?;
     p.finish()?;
-    let snapshot = state_at(ctx, block)?;
-    check_call(ctx, &snapshot, &request)?;
+    let state = state_at(ctx, block)?;
+    check_call(&state, &request)?;
     // No account holds code until the EVM lands: a call returns no data.
     json(Bytes::new())
 }
@@ -665,8 +666,16 @@ fn eth_get_proof(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::
     if keys.len() > 1024 {
         return Err(invalid_params("eth_getProof: at most 1024 storage keys"));
     }
-    state_at(ctx, block)?;
-    let proof = ctx.chain.store().account_proof(address, &keys).map_err(internal)?;
+    let state = state_at(ctx, block)?;
+    // Only the head's trie is kept: older states are read, not proven.
+    let Some(snapshot) = state.as_head() else {
+        return Err(server_error(format!(
+            "historical proofs are not available: block {} is older than the head {}; eth_getProof proves only the latest state",
+            state.header().number(),
+            ctx.chain.head().number()
+        )));
+    };
+    let proof = snapshot.account_proof(address, &keys);
     json(EIP1186AccountProofResponse {
         address: proof.address,
         balance: proof.balance,

@@ -58,21 +58,9 @@ fn get_balance_breakdown(
     let address: Address = p.required("address")?;
     let block: Option<alloy_eips::BlockId> = p.optional("block")?;
     p.finish()?;
-    if let Some(id) = block
-        && !matches!(
-            id,
-            alloy_eips::BlockId::Number(
-                alloy_eips::BlockNumberOrTag::Latest | alloy_eips::BlockNumberOrTag::Pending
-            )
-        )
-    {
-        return Err(super::errors::server_error(
-            "historical state is not available: this node keeps only the latest state",
-        ));
-    }
-    let snapshot = ctx.chain.snapshot()?;
-    let now = snapshot.header().header.timestamp;
-    let b = vesting::balance_at(&snapshot, &address, now).map_err(internal)?;
+    let state = super::eth::state_at(ctx, block)?;
+    let now = state.header().header.timestamp;
+    let b = vesting::balance_at(&state, &address, now).map_err(internal)?;
     Ok(BalanceBreakdown {
         total: b.total,
         spendable: b.spendable,
