@@ -214,16 +214,6 @@ impl Chain {
         Ok(self.pool().pending_nonce(address, state_nonce))
     }
 
-    /// Spendable balance (locked vesting excluded) at the latest state.
-    pub fn spendable(
-        &self,
-        snapshot: &StateSnapshot,
-        address: &Address,
-    ) -> Result<U256, ChainError> {
-        let now = snapshot.header().header.timestamp;
-        Ok(vesting::balance_at(snapshot, address, now)?.spendable)
-    }
-
     /// Decodes, checks and pools a raw signed transaction; returns its hash.
     pub fn submit_raw(&self, raw: &[u8]) -> Result<B256, SubmitError> {
         let tx = RecoveredTransaction::decode(raw)?;

@@ -194,7 +194,8 @@ fn bench_commit(c: &mut Criterion) {
 
     // An archive read: the state some blocks below the head, from the history.
     let head = store.head().expect("head").number();
-    let old = store.snapshot_at(head - 100).expect("history").expect("a committed block");
+    let old =
+        store.snapshot_at(head.saturating_sub(100)).expect("history").expect("a committed block");
     let sampled: Vec<Address> = picks(11, 1_000, STATE_ACCOUNTS).into_iter().map(address).collect();
     group.bench_function("1k account reads 100 blocks below the head (history)", |b| {
         b.iter(|| sampled.iter().filter(|a| matches!(old.account(a), Ok(Some(_)))).count())
