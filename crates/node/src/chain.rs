@@ -10,7 +10,7 @@ use crate::{
     pool::{Pool, PoolInsertError},
 };
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header};
-use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes};
 use ol_ledger::{
     BlockOutcome, ChainSpec, ExecutionMode, Genesis, InvalidTransaction, StateView, execute_block,
     execution::BlockError, validation, vesting,
