@@ -11,9 +11,9 @@ use alloy_signer_local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English
 use clap::Args;
 use eyre::{Context, Result, eyre};
 
-/// The mnemonic of the development accounts, the same as anvil's and
-/// hardhat's, derived at `m/44'/60'/0'/0/N`.
-pub(crate) const DEV_MNEMONIC: &str = "test test test test test test test test test test test junk";
+/// The mnemonic of the development accounts (anvil's and hardhat's), the
+/// node's own, derived at `m/44'/60'/0'/0/N`.
+use ol_node::dev::DEV_MNEMONIC;
 
 /// The signing account; exactly one of the three must be given.
 #[derive(Debug, Args)]
@@ -51,7 +51,9 @@ impl SignerArgs {
     }
 }
 
-/// Development account `index` of [`DEV_MNEMONIC`].
+/// Development account `index` of [`DEV_MNEMONIC`]; unlike
+/// `ol_node::dev::dev_signer` it refuses an out-of-range index typed by a
+/// user instead of panicking.
 pub(crate) fn dev_account(index: u32) -> Result<PrivateKeySigner> {
     MnemonicBuilder::<English>::default()
         .phrase(DEV_MNEMONIC)
