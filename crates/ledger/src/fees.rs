@@ -14,7 +14,7 @@
 //! [`TREASURY`]: ol_primitives::addresses::TREASURY
 
 use alloy_consensus::{Transaction, TxEnvelope};
-use alloy_eips::eip1559::BaseFeeParams;
+use alloy_eips::{eip1559::BaseFeeParams, eip2930::AccessList};
 use alloy_primitives::TxKind;
 
 /// Gas charged for any transaction.
@@ -50,11 +50,16 @@ impl ChainSpec {
 /// Gas a transaction costs before it does anything: the base cost, its
 /// calldata and its access list.
 pub fn intrinsic_gas(tx: &TxEnvelope) -> u64 {
-    let input = tx.input();
+    intrinsic_gas_of(tx.input(), tx.access_list())
+}
+
+/// Intrinsic gas of a call with this calldata and access list (also what
+/// `eth_estimateGas` answers for a plain transfer).
+pub fn intrinsic_gas_of(input: &[u8], access_list: Option<&AccessList>) -> u64 {
     let zeros = input.iter().filter(|b| **b == 0).count() as u64;
     let nonzeros = input.len() as u64 - zeros;
     let mut gas = TX_BASE_GAS + zeros * ZERO_BYTE_GAS + nonzeros * NONZERO_BYTE_GAS;
-    if let Some(list) = tx.access_list() {
+    if let Some(list) = access_list {
         for item in list.iter() {
             gas += ACCESS_LIST_ADDRESS_GAS + item.storage_keys.len() as u64 * ACCESS_LIST_KEY_GAS;
         }

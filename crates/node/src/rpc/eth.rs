@@ -564,17 +564,8 @@ fn eth_estimate_gas(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_jso
     p.finish()?;
     let state = state_at(ctx, block)?;
     check_call(&state, &request)?;
-    let input = request.input.input().cloned().unwrap_or_default();
-    let zeros = input.iter().filter(|b| **b == 0).count() as u64;
-    let mut gas = fees::TX_BASE_GAS
-        + zeros * fees::ZERO_BYTE_GAS
-        + (input.len() as u64 - zeros) * fees::NONZERO_BYTE_GAS;
-    if let Some(list) = &request.access_list {
-        for item in list.iter() {
-            gas += fees::ACCESS_LIST_ADDRESS_GAS
-                + item.storage_keys.len() as u64 * fees::ACCESS_LIST_KEY_GAS;
-        }
-    }
+    let input = request.input.input().map(|data| &data[..]).unwrap_or_default();
+    let gas = fees::intrinsic_gas_of(input, request.access_list.as_ref());
     if let Some(limit) = request.gas
         && limit < gas
     {
