@@ -1,0 +1,1 @@
+//! Contribution formats, normalisation and near-duplicate detection.

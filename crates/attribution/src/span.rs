@@ -1,0 +1,1 @@
+//! Span attribution.
