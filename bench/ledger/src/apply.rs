@@ -10,7 +10,7 @@ use crate::signing::{self, Fees, Key, Transfer};
 use alloy_consensus::TxEnvelope;
 use alloy_primitives::{Address, U256, address};
 use ol_ledger::{
-    ExecutionMode, Genesis, execute_block,
+    ExecutionMode, Genesis, NoContent, execute_block,
     genesis::{Allocation, DEFAULT_BASE_FEE, DEFAULT_GAS_LIMIT},
 };
 use ol_node::{
@@ -231,7 +231,8 @@ impl Applier {
 
         let started = Instant::now();
         let snapshot = store.snapshot()?;
-        let outcome = execute_block(spec, &snapshot, &env, recovered, ExecutionMode::Build)?;
+        let outcome =
+            execute_block(spec, &snapshot, &env, recovered, ExecutionMode::Build, &NoContent)?;
         phases.execute = started.elapsed();
         if let Some((tx, reason)) = outcome.excluded.first() {
             eyre::bail!(

@@ -3,13 +3,17 @@
 //! Transactions run in order against an [`Overlay`]; each one is checked
 //! ([`crate::validation`]), then the sender pays `gas_used × price + value`,
 //! the recipient receives `value`, the treasury the base fee and the
-//! producer the tip. A plain transfer uses exactly its intrinsic gas. The
-//! result is the set of changed accounts, the receipts and the gas used;
-//! nothing is written anywhere.
+//! producer the tip. A plain transfer uses exactly its intrinsic gas; a call
+//! to a system contract ([`crate::system`]) adds the gas the call used and
+//! may revert (the sender still pays for the gas used, nothing else
+//! changes). The result is the set of changed accounts, the receipts and the
+//! gas used; nothing is written anywhere.
 
 use crate::{
+    content::ContentSource,
     fees::{self, ChainSpec},
     state::{Overlay, StateChanges, StateError, StateView},
+    system::{self, CallEnv},
     validation::{self, InvalidTransaction},
     vesting,
 };
@@ -17,8 +21,11 @@ use alloy_consensus::{
     Eip658Value, Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom, Transaction,
     TxType,
 };
-use alloy_primitives::{Address, Bloom, U256};
-use ol_primitives::{BlockEnv, Receipt, RecoveredTransaction, addresses::TREASURY};
+use alloy_primitives::{Address, Bloom, Log, U256};
+use ol_primitives::{
+    BlockEnv, Receipt, RecoveredTransaction,
+    addresses::{self, TREASURY},
+};
 
 /// What to do with a transaction that is not valid at its place in the block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,13 +78,14 @@ pub fn execute_block<S: StateView>(
     env: &BlockEnv,
     transactions: Vec<RecoveredTransaction>,
     mode: ExecutionMode,
+    content: &dyn ContentSource,
 ) -> Result<BlockOutcome, BlockError> {
     let mut overlay = Overlay::new(state);
     let mut outcome = BlockOutcome::default();
     outcome.included.reserve(transactions.len());
     outcome.receipts.reserve(transactions.len());
     for (index, tx) in transactions.into_iter().enumerate() {
-        match apply_transaction(spec, &mut overlay, env, &tx, outcome.gas_used)? {
+        match apply_transaction(spec, &mut overlay, env, &tx, outcome.gas_used, content)? {
             Ok(receipt) => {
                 outcome.gas_used += receipt.gas_used;
                 outcome.logs_bloom.accrue_bloom(&receipt.bloom());
@@ -109,6 +117,7 @@ pub fn apply_transaction<S: StateView>(
     env: &BlockEnv,
     tx: &RecoveredTransaction,
     block_gas_used: u64,
+    content: &dyn ContentSource,
 ) -> Result<Result<Receipt, InvalidTransaction>, StateError> {
     if let Err(reason) = validation::check_static(spec, env, tx) {
         return Ok(Err(reason));
@@ -127,29 +136,52 @@ pub fn apply_transaction<S: StateView>(
         return Ok(Err(reason));
     }
 
-    let gas_used = fees::intrinsic_gas(envelope);
+    let intrinsic = fees::intrinsic_gas(envelope);
     let price = fees::effective_gas_price(envelope, env.base_fee);
-    let base_fee_total = U256::from(gas_used) * U256::from(env.base_fee);
-    let tip_total = U256::from(gas_used) * U256::from(price - u128::from(env.base_fee));
     let value = envelope.value();
-    // Bounded by the funds check above: gas_used ≤ gas_limit and price ≤ max_fee.
-    let debit = base_fee_total + tip_total + value;
-
-    sender.nonce += 1;
-    sender.balance -= debit;
-    overlay.set_account(tx.sender, sender);
     // `to` is present: creation was refused by the static checks.
     let to = envelope.to().unwrap_or_default();
+
+    // Buy the whole gas limit first (the funds check covered it), so a
+    // system call sees the balance the sender really has left.
+    let gas_limit = envelope.gas_limit();
+    sender.nonce += 1;
+    sender.balance -= U256::from(gas_limit) * U256::from(price) + value;
+    overlay.set_account(tx.sender, sender);
     credit(overlay, to, value)?;
+
+    let mut gas_used = intrinsic;
+    let mut success = true;
+    let mut logs: Vec<Log> = Vec::new();
+    if addresses::is_callable(&to) {
+        let call_env = CallEnv { spec, block: env, caller: tx.sender, content };
+        let outcome =
+            system::call(&*overlay, call_env, to, envelope.input(), gas_limit - intrinsic)?;
+        gas_used += outcome.gas_used;
+        success = outcome.success;
+        if success {
+            overlay.extend(outcome.changes);
+            logs = outcome.logs;
+        }
+    }
+
+    let unused = U256::from(gas_limit - gas_used) * U256::from(price);
+    credit(overlay, tx.sender, unused)?;
+    let base_fee_total = U256::from(gas_used) * U256::from(env.base_fee);
+    let tip_total = U256::from(gas_used) * U256::from(price - u128::from(env.base_fee));
     credit(overlay, TREASURY, base_fee_total)?;
     credit(overlay, env.beneficiary, tip_total)?;
 
+    let mut bloom = Bloom::ZERO;
+    for log in &logs {
+        bloom.accrue_log(log);
+    }
     let receipt = ConsensusReceipt {
-        status: Eip658Value::Eip658(true),
+        status: Eip658Value::Eip658(success),
         cumulative_gas_used: block_gas_used + gas_used,
-        logs: Vec::new(),
+        logs,
     };
-    let with_bloom = ReceiptWithBloom::new(receipt, Bloom::ZERO);
+    let with_bloom = ReceiptWithBloom::new(receipt, bloom);
     let envelope_receipt = match envelope.tx_type() {
         TxType::Legacy => ReceiptEnvelope::Legacy(with_bloom),
         TxType::Eip2930 => ReceiptEnvelope::Eip2930(with_bloom),
@@ -186,6 +218,7 @@ fn credit<S: StateView>(
 mod tests {
     use super::*;
     use crate::{
+        content::NoContent,
         genesis::{Allocation, Genesis, VestingTerms},
         state::MemoryState,
     };
@@ -276,7 +309,9 @@ mod tests {
         let to = Address::repeat_byte(0x42);
         let tip = 2_000_000_000;
         let tx = transfer(0, 0, to, U256::from(5), tip);
-        let out = execute_block(&spec, &state, &env(10), vec![tx], ExecutionMode::Verify).unwrap();
+        let out =
+            execute_block(&spec, &state, &env(10), vec![tx], ExecutionMode::Verify, &NoContent)
+                .unwrap();
         assert_eq!(out.gas_used, 21_000);
         let receipt = &out.receipts[0];
         assert!(receipt.success());
@@ -296,14 +331,23 @@ mod tests {
     fn locked_balance_cannot_be_spent_until_vested() {
         let (spec, state) = genesis();
         let tx = transfer(3, 0, Address::repeat_byte(1), U256::from(1), 0);
-        let early =
-            execute_block(&spec, &state, &env(99), vec![tx.clone()], ExecutionMode::Build).unwrap();
+        let early = execute_block(
+            &spec,
+            &state,
+            &env(99),
+            vec![tx.clone()],
+            ExecutionMode::Build,
+            &NoContent,
+        )
+        .unwrap();
         assert!(early.included.is_empty());
         assert!(
             matches!(early.excluded[0].1, InvalidTransaction::InsufficientFunds { spendable, .. } if spendable.is_zero())
         );
         assert!(early.changes.is_empty(), "a refused transaction changes nothing");
-        let late = execute_block(&spec, &state, &env(100), vec![tx], ExecutionMode::Build).unwrap();
+        let late =
+            execute_block(&spec, &state, &env(100), vec![tx], ExecutionMode::Build, &NoContent)
+                .unwrap();
         assert_eq!(late.included.len(), 1);
     }
 
@@ -315,7 +359,8 @@ mod tests {
         let gap = transfer(1, 5, Address::repeat_byte(1), U256::from(1), 0);
         let txs = vec![good, replay, gap];
         let built =
-            execute_block(&spec, &state, &env(1), txs.clone(), ExecutionMode::Build).unwrap();
+            execute_block(&spec, &state, &env(1), txs.clone(), ExecutionMode::Build, &NoContent)
+                .unwrap();
         assert_eq!(built.included.len(), 1);
         assert!(matches!(
             built.excluded[0].1,
@@ -325,7 +370,8 @@ mod tests {
             built.excluded[1].1,
             InvalidTransaction::NonceTooHigh { expected: 0, got: 5 }
         ));
-        let err = execute_block(&spec, &state, &env(1), txs, ExecutionMode::Verify).unwrap_err();
+        let err = execute_block(&spec, &state, &env(1), txs, ExecutionMode::Verify, &NoContent)
+            .unwrap_err();
         assert!(err.to_string().starts_with("transaction 1 "), "{err}");
     }
 
@@ -336,7 +382,8 @@ mod tests {
         low_fee_env.base_fee = 10 * BASE_FEE;
         let tx = transfer(0, 0, Address::repeat_byte(1), U256::from(1), 0);
         let out =
-            execute_block(&spec, &state, &low_fee_env, vec![tx], ExecutionMode::Build).unwrap();
+            execute_block(&spec, &state, &low_fee_env, vec![tx], ExecutionMode::Build, &NoContent)
+                .unwrap();
         assert!(matches!(out.excluded[0].1, InvalidTransaction::FeeCapTooLow { .. }));
 
         let legacy = TxLegacy {
@@ -351,12 +398,20 @@ mod tests {
         let sig = key(0).sign_hash_sync(&legacy.signature_hash()).unwrap();
         let pre155 = RecoveredTransaction::recover(legacy.into_signed(sig).into()).unwrap();
         let out =
-            execute_block(&spec, &state, &env(1), vec![pre155], ExecutionMode::Build).unwrap();
+            execute_block(&spec, &state, &env(1), vec![pre155], ExecutionMode::Build, &NoContent)
+                .unwrap();
         assert_eq!(out.excluded[0].1, InvalidTransaction::MissingChainId);
 
         let to_vesting = transfer(0, 0, ol_primitives::addresses::VESTING, U256::from(1), 0);
-        let out =
-            execute_block(&spec, &state, &env(1), vec![to_vesting], ExecutionMode::Build).unwrap();
+        let out = execute_block(
+            &spec,
+            &state,
+            &env(1),
+            vec![to_vesting],
+            ExecutionMode::Build,
+            &NoContent,
+        )
+        .unwrap();
         assert!(matches!(out.excluded[0].1, InvalidTransaction::SystemRecipient(_)));
     }
 
@@ -374,7 +429,7 @@ mod tests {
                 nonces[*from as usize] += 1;
                 tx
             }).collect();
-            let out = execute_block(&spec, &state, &env(1_000), txs, ExecutionMode::Build).unwrap();
+            let out = execute_block(&spec, &state, &env(1_000), txs, ExecutionMode::Build, &NoContent).unwrap();
             let mut view = MemoryState { changes: state.changes.clone() };
             view.apply(out.changes);
             let total = view.changes.accounts.values().fold(U256::ZERO, |sum, a| sum + a.balance);

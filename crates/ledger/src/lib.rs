@@ -10,12 +10,17 @@
 //! allocation), [`vesting`] (locked OPEN), [`fees`] (gas, EIP-1559 base fee
 //! and where fees go), [`validation`] (why a transaction is refused),
 //! [`execution`] (applying a block), [`state`] (the account model and the
-//! overlay that collects a block's changes).
+//! overlay that collects a block's changes), [`system`] (calls to system
+//! contracts: metering, revert, logs), [`datanets`] (the datanets system
+//! contract), [`content`] (facts about off-chain contribution bytes).
 
+pub mod content;
+pub mod datanets;
 pub mod execution;
 pub mod fees;
 pub mod genesis;
 pub mod state;
+pub mod system;
 pub mod validation;
 pub mod vesting;
 
@@ -23,5 +28,6 @@ pub use execution::{BlockOutcome, ExecutionMode, execute_block};
 pub use fees::ChainSpec;
 pub use genesis::{Genesis, GenesisError};
 pub use state::{Account, Overlay, StateChanges, StateError, StateView};
+pub use content::{ContentFacts, ContentProblem, ContentSource, NoContent, ParseOptions};
 pub use validation::InvalidTransaction;
 pub use vesting::VestingSchedule;

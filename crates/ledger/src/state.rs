@@ -127,6 +127,11 @@ impl<S: StateView> Overlay<S> {
         self.changes.storage.entry(address).or_default().insert(slot, value);
     }
 
+    /// Folds changes made on top of this overlay (a completed call's) into it.
+    pub fn extend(&mut self, later: StateChanges) {
+        self.changes.extend(later);
+    }
+
     /// The changes collected so far.
     pub fn changes(&self) -> &StateChanges {
         &self.changes

@@ -6,6 +6,7 @@
 //! broadcast to subscribers (`eth_subscribe("newHeads")`, metrics).
 
 use crate::{
+    content::{NoBlobs, NodeContent},
     metrics::Metrics,
     pool::{Pool, PoolInsertError},
 };
@@ -36,6 +37,9 @@ pub enum SubmitError {
     /// Refused by the pool.
     #[error(transparent)]
     Pool(#[from] crate::pool::PoolError),
+    /// A datanet contribution whose bytes the node lacks or cannot parse.
+    #[error(transparent)]
+    Content(#[from] ol_ledger::ContentProblem),
     /// The node could not read its state.
     #[error(transparent)]
     Storage(#[from] ChainError),
@@ -77,6 +81,8 @@ pub struct Chain {
     metrics: Arc<Metrics>,
     /// Seconds added to the wall clock when stamping blocks (dev tools move time).
     time_offset: RwLock<i64>,
+    /// Contribution bytes: facts for the ledger, forgetting on take-down.
+    content: Arc<dyn NodeContent>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -116,7 +122,20 @@ impl Chain {
             pool_changed: Notify::new(),
             metrics,
             time_offset: RwLock::new(0),
+            content: Arc::new(NoBlobs),
         })
+    }
+
+    /// Uses `content` for the facts of datanet contributions (the default
+    /// holds no blobs, so every contribution is refused).
+    pub fn with_content(mut self, content: Arc<dyn NodeContent>) -> Self {
+        self.content = content;
+        self
+    }
+
+    /// The content source the ledger consults.
+    pub fn content(&self) -> &dyn NodeContent {
+        &*self.content
     }
 
     /// The chain's parameters.
@@ -246,6 +265,7 @@ impl Chain {
             }
             .into());
         }
+        crate::content::check_contribution(&snapshot, &*self.content, &tx)?;
         let hash = tx.hash;
         self.pool().add(tx, account.nonce)?;
         self.metrics.pool_size.set(self.pool_len() as i64);
@@ -267,7 +287,14 @@ impl Chain {
         let candidates = self.pool().best(env.gas_limit, max_transactions);
         let snapshot = self.snapshot()?;
         let parent = snapshot.header().clone();
-        let outcome = execute_block(&self.spec, &snapshot, &env, candidates, ExecutionMode::Build)?;
+        let outcome = execute_block(
+            &self.spec,
+            &snapshot,
+            &env,
+            candidates,
+            ExecutionMode::Build,
+            &*self.content,
+        )?;
         let roots = BlockRoots::of(&outcome);
         let header = self.store.commit_block(
             &outcome.changes,
@@ -297,6 +324,7 @@ impl Chain {
             pool.len()
         };
         *self.head.write().expect("head lock is never poisoned") = header.clone();
+        crate::content::forget_released(&self.store, &*self.content, &outcome.receipts);
         let elapsed = started.elapsed();
         self.metrics.observe_block(&header, outcome.included.len(), pool_len, elapsed);
         tracing::info!(

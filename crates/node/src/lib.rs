@@ -11,6 +11,7 @@
 
 pub mod chain;
 pub mod consensus;
+pub mod content;
 pub mod dev;
 pub mod metrics;
 pub mod pool;
@@ -81,6 +82,14 @@ pub enum NodeError {
         path: PathBuf,
         /// Why.
         source: StorageError,
+    },
+    /// The blob store could not be opened.
+    #[error("cannot open the blob store in {path}")]
+    Blobs {
+        /// The blob directory.
+        path: PathBuf,
+        /// Why.
+        source: ol_storage::BlobError,
     },
     /// The chain could not start.
     #[error(transparent)]
@@ -163,8 +172,15 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     let store = Store::open(&config.datadir)
         .map_err(|source| NodeError::Storage { path: config.datadir.clone(), source })?;
     let metrics = Arc::new(Metrics::new());
+    let blob_dir = config.datadir.join("blobs");
+    let blobs = Arc::new(
+        ol_storage::BlobStore::open(&blob_dir)
+            .map_err(|source| NodeError::Blobs { path: blob_dir, source })?,
+    );
     let chain = match Chain::open(store, genesis, metrics.clone()) {
-        Ok(chain) => Arc::new(chain),
+        Ok(chain) => {
+            Arc::new(chain.with_content(Arc::new(content::BlobContent::new(blobs.clone()))))
+        }
         Err(ChainError::Storage(StorageError::GenesisMismatch { stored, computed })) => {
             return Err(NodeError::GenesisMismatch { path: config.datadir, stored, computed });
         }

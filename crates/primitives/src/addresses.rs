@@ -15,6 +15,16 @@ pub const TREASURY: Address = address!("0x00000000000000000000000000000000000010
 /// `eth_getProof`. It holds no balance of its own.
 pub const VESTING: Address = address!("0x0000000000000000000000000000000000001001");
 
+/// The datanets system contract (`contracts/IDatanets.sol`): datanets,
+/// contributions, versions and their attribution indexes. Holds the
+/// deposits of pending contributions.
+pub const DATANETS: Address = address!("0x0000000000000000000000000000000000001002");
+
+/// True for a system contract that ordinary transactions may call.
+pub fn is_callable(address: &Address) -> bool {
+    *address == DATANETS
+}
+
 /// True for an address reserved for a system account.
 pub fn is_system(address: &Address) -> bool {
     let bytes = address.as_slice();

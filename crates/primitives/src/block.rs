@@ -67,6 +67,11 @@ impl Receipt {
         self.envelope.status()
     }
 
+    /// The logs the transaction emitted.
+    pub fn logs(&self) -> &[alloy_primitives::Log] {
+        self.envelope.logs()
+    }
+
     /// The receipt's logs bloom.
     pub fn bloom(&self) -> Bloom {
         self.envelope.logs_bloom().to_owned()

@@ -26,8 +26,12 @@
 //! layouts are versioned by [`SCHEMA_VERSION`]; a file
 //! of another version is refused with [`StorageError::SchemaMismatch`], and
 //! stored bytes that do not decode give [`StorageError::Corrupt`].
+//!
+//! Contribution bytes live beside the database in a content-addressed
+//! [`BlobStore`] (`<data dir>/blobs/`), named by their SHA-256.
 
 mod account_log;
+mod blobs;
 mod codec;
 mod commitment;
 mod error;
@@ -39,6 +43,7 @@ mod store;
 mod trie;
 mod tx_index;
 
+pub use blobs::{BlobError, BlobReader, BlobStore, BlobWriter, blob_hash};
 pub use codec::SCHEMA_VERSION;
 pub use error::{ProofError, StorageError};
 pub use proof::{AccountProof, StorageProof, verify_account_proof};

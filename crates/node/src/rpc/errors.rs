@@ -35,6 +35,9 @@ impl From<ChainError> for ErrorObjectOwned {
     }
 }
 
+/// geth's code for a call that reverted (the revert data rides along).
+pub const EXECUTION_REVERTED: i32 = 3;
+
 /// Anvil's code for a transaction the pool rejects.
 pub const TRANSACTION_REJECTED: i32 = -32003;
 
@@ -53,6 +56,7 @@ pub fn submit_error(refusal: SubmitError) -> ErrorObjectOwned {
         ) => server_error(e.to_string()),
         SubmitError::Invalid(e) => error(TRANSACTION_REJECTED, e.to_string()),
         SubmitError::Pool(e) => error(TRANSACTION_REJECTED, e.to_string()),
+        SubmitError::Content(e) => error(TRANSACTION_REJECTED, e.to_string()),
         SubmitError::Storage(e) => internal(e),
     }
 }

@@ -565,11 +565,16 @@ fn eth_estimate_gas(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_jso
     let state = state_at(ctx, block)?;
     check_call(&state, &request)?;
     let input = request.input.input().map(|data| &data[..]).unwrap_or_default();
-    let gas = fees::intrinsic_gas_of(input, request.access_list.as_ref());
+    let mut gas = fees::intrinsic_gas_of(input, request.access_list.as_ref());
+    if let Some(outcome) = system_call(ctx, &state, &request)? {
+        gas += outcome.gas_used;
+    }
     if let Some(limit) = request.gas
         && limit < gas
     {
-        return Err(server_error(format!("intrinsic gas too low: have {limit}, want {gas}")));
+        return Err(server_error(format!(
+            "gas required exceeds allowance ({limit}): {gas} needed"
+        )));
     }
     json(U64::from(gas))
 }
@@ -582,8 +587,54 @@ fn eth_call(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value
     p.finish()?;
     let state = state_at(ctx, block)?;
     check_call(&state, &request)?;
-    // No account holds code until the EVM lands: a call returns no data.
-    json(Bytes::new())
+    match system_call(ctx, &state, &request)? {
+        Some(outcome) => json(outcome.output),
+        // No other account holds code until the EVM lands: no data.
+        None => json(Bytes::new()),
+    }
+}
+
+/// Runs a call to a system contract on top of `state` as the next block
+/// would; a revert is geth's error (code 3, the revert data attached).
+/// `None` when `to` is not a system contract.
+fn system_call(
+    ctx: &RpcContext,
+    state: &HistoricalState,
+    request: &TransactionRequest,
+) -> RpcResult<Option<ol_ledger::system::CallOutcome>> {
+    let Some(alloy_primitives::TxKind::Call(to)) = request.to else { return Ok(None) };
+    if !ol_primitives::addresses::is_callable(&to) {
+        return Ok(None);
+    }
+    let header = state.header();
+    let block = ol_primitives::BlockEnv {
+        number: header.number() + 1,
+        timestamp: header.header.timestamp,
+        beneficiary: Address::ZERO,
+        base_fee: header.header.base_fee_per_gas.unwrap_or_default(),
+        gas_limit: ctx.chain.spec().block_gas_limit,
+    };
+    let env = ol_ledger::system::CallEnv {
+        spec: ctx.chain.spec(),
+        block: &block,
+        caller: request.from.unwrap_or_default(),
+        content: ctx.chain.content(),
+    };
+    let input = request.input.input().map(|data| &data[..]).unwrap_or_default();
+    let gas = request.gas.unwrap_or(block.gas_limit);
+    let outcome = ol_ledger::system::call(state, env, to, input, gas).map_err(internal)?;
+    if !outcome.success {
+        let reason = outcome.revert_reason.clone().unwrap_or_default();
+        if outcome.output.is_empty() {
+            return Err(server_error(reason));
+        }
+        return Err(ErrorObjectOwned::owned(
+            errors::EXECUTION_REVERTED,
+            format!("execution reverted: {reason}"),
+            Some(outcome.output),
+        ));
+    }
+    Ok(Some(outcome))
 }
 
 fn eth_get_logs(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {

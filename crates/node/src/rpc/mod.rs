@@ -8,6 +8,7 @@
 //! [`eth`] (and `net_`, `web3_`) and [`ol`] (OpenLedger-specific reads).
 
 mod convert;
+pub mod datanet;
 pub mod errors;
 pub mod eth;
 pub mod ol;
@@ -47,6 +48,7 @@ pub fn module(chain: Arc<Chain>, config: RpcConfig) -> RpcModule<RpcContext> {
     let mut module = RpcModule::new(RpcContext { chain, config });
     eth::register(&mut module);
     ol::register(&mut module);
+    datanet::register(&mut module);
     module
 }
 

@@ -1,0 +1,162 @@
+//! Datanets: community datasets with per-contribution ownership.
+//!
+//! The rules of the `IDatanets` system contract (`contracts/IDatanets.sol`,
+//! the ABI is the source of truth) at [`DATANETS`]. A datanet has an owner,
+//! curators, a contribution policy and accepted formats. A contribution names
+//! bytes in the node's blob store by sha256; the facts the rules need about
+//! those bytes (size, normalised hash, MinHash) come from the node's
+//! [`ContentSource`](crate::content::ContentSource).
+//!
+//! - **Deposit**: `contribute` moves [`Params::deposit_for`] of the caller's
+//!   spendable OPEN into this contract; acceptance refunds it, a rejection as
+//!   spam sends it to the treasury, any other rejection or a withdrawal while
+//!   pending refunds it.
+//! - **Duplicates**: a contribution whose normalised content equals an
+//!   accepted one of the same datanet is refused (at submission and again at
+//!   approval). Near-duplicates are found by MinHash locality-sensitive
+//!   hashing ([`records::BANDS`] bands of [`records::ROWS`] slots): a candidate
+//!   sharing a band with the new signature is confirmed when at least
+//!   [`NEAR_DUPLICATE_MIN_AGREEING`] of the 64 slots agree (estimated Jaccard
+//!   similarity of word shingles ≥ 0.75); the contribution is flagged with
+//!   the earliest such accepted contribution. A flagged contribution may still
+//!   be accepted; attribution credits a span to the earliest accepted
+//!   contribution containing it, so it earns nothing for what the earlier one
+//!   already covers.
+//! - **Take-down**: `withdraw` excludes a contribution from every later
+//!   version and from attribution; the node forgets the bytes when no live
+//!   contribution shares them ([`live_references`]).
+//! - **Versions**: `publishVersion` snapshots the accepted, not withdrawn
+//!   contributions in acceptance order; the version's identity is the Merkle
+//!   root of their leaves ([`merkle`]).
+
+mod calls;
+pub mod merkle;
+pub mod records;
+
+use crate::{
+    state::StateView,
+    system::{CallError, Frame, GasMeter},
+};
+use alloy_primitives::{Address, B256, Bytes, U256};
+pub use ol_primitives::addresses::DATANETS;
+
+alloy_sol_types::sol!(
+    #[sol(all_derives)]
+    "../../contracts/IDatanets.sol"
+);
+
+pub use IDatanets::{Contribution, Datanet, DatanetConfig, Format, Policy, Status, Version};
+pub use calls::parse_options;
+pub use records::{NEAR_DUPLICATE_MIN_AGREEING, Params};
+
+/// Runs one ABI-encoded call against the datanets contract.
+pub fn call<S: StateView>(frame: &mut Frame<'_, S>, input: &[u8]) -> Result<Bytes, CallError> {
+    calls::dispatch(frame, input)
+}
+
+/// Read-only access to the datanets contract's records, for RPC and tools.
+pub struct DatanetsReader<'a, S: StateView> {
+    frame: Frame<'a, S>,
+}
+
+impl<S: StateView> std::fmt::Debug for DatanetsReader<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatanetsReader")
+    }
+}
+
+static NO_CONTENT: crate::content::NoContent = crate::content::NoContent;
+static READ_SPEC: crate::ChainSpec =
+    crate::ChainSpec { chain_id: 0, block_gas_limit: 0, initial_base_fee: 0 };
+static READ_BLOCK: ol_primitives::BlockEnv = ol_primitives::BlockEnv {
+    number: 0,
+    timestamp: 0,
+    beneficiary: Address::ZERO,
+    base_fee: 0,
+    gas_limit: 0,
+};
+
+impl<'a, S: StateView> DatanetsReader<'a, S> {
+    /// A reader over `state`.
+    pub fn new(state: &'a S) -> Self {
+        let env = crate::system::CallEnv {
+            spec: &READ_SPEC,
+            block: &READ_BLOCK,
+            caller: Address::ZERO,
+            content: &NO_CONTENT,
+        };
+        let mut frame = Frame::new(state, DATANETS, env, u64::MAX);
+        frame.gas = GasMeter::unlimited();
+        Self { frame }
+    }
+
+    /// Number of datanets created.
+    pub fn datanet_count(&mut self) -> Result<u64, CallError> {
+        Ok(records::counts(&mut self.frame)?.0)
+    }
+
+    /// Number of contributions submitted.
+    pub fn contribution_count(&mut self) -> Result<u64, CallError> {
+        Ok(records::counts(&mut self.frame)?.1)
+    }
+
+    /// A datanet, `None` if it does not exist.
+    pub fn datanet(&mut self, id: u64) -> Result<Option<Datanet>, CallError> {
+        records::datanet(&mut self.frame, id)
+    }
+
+    /// A contribution, `None` if it does not exist.
+    pub fn contribution(&mut self, id: u64) -> Result<Option<Contribution>, CallError> {
+        records::contribution(&mut self.frame, id)
+    }
+
+    /// A published version, `None` if it does not exist.
+    pub fn version(&mut self, datanet: u64, version: u32) -> Result<Option<Version>, CallError> {
+        records::version(&mut self.frame, datanet, version)
+    }
+
+    /// The contributions of a version, in acceptance order.
+    pub fn version_members(&mut self, datanet: u64, version: u32) -> Result<Vec<u64>, CallError> {
+        records::version_members(&mut self.frame, datanet, version, 0, u64::MAX)
+    }
+
+    /// The contributions of a datanet (any status), oldest first, from
+    /// `offset`, at most `limit`.
+    pub fn datanet_contributions(
+        &mut self,
+        datanet: u64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<u64>, CallError> {
+        records::datanet_contributions(&mut self.frame, datanet, offset, limit)
+    }
+
+    /// True when `account` curates `datanet`.
+    pub fn is_curator(&mut self, datanet: u64, account: Address) -> Result<bool, CallError> {
+        records::is_curator(&mut self.frame, datanet, account)
+    }
+
+    /// How many pending or accepted contributions name `content`.
+    pub fn live_references(&mut self, content: B256) -> Result<u64, CallError> {
+        records::live_references(&mut self.frame, content)
+    }
+
+    /// The deposit parameters.
+    pub fn params(&mut self) -> Result<Params, CallError> {
+        records::params(&mut self.frame)
+    }
+}
+
+/// How many pending or accepted contributions name `content`; zero means the
+/// node may forget the bytes.
+pub fn live_references<S: StateView>(state: &S, content: B256) -> Result<u64, CallError> {
+    DatanetsReader::new(state).live_references(content)
+}
+
+/// The deposit for a contribution of `size` bytes under `params`.
+pub fn deposit_for(params: &Params, size: u64) -> U256 {
+    params.deposit_for(size)
+}
+
+#[cfg(test)]
+mod tests;

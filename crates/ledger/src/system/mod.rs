@@ -1,0 +1,196 @@
+//! System contracts: native modules that ordinary transactions call.
+//!
+//! A call to a system contract address ([`ol_primitives::addresses::is_callable`])
+//! runs the module's Rust rules on a checkpoint of the state. Like an EVM
+//! call it either succeeds (its writes and logs are kept) or reverts (its
+//! writes are dropped, the sender still pays for the gas it used) or runs
+//! out of gas (everything dropped, the whole gas limit paid). Gas is metered
+//! as Ethereum meters storage: [`gas`] lists the prices. Revert data is the
+//! Solidity `Error(string)` encoding, so every Ethereum client shows the
+//! reason.
+
+pub mod gas;
+pub mod slots;
+
+use crate::{
+    content::ContentSource,
+    datanets,
+    fees::ChainSpec,
+    state::{Overlay, StateChanges, StateError, StateView},
+};
+use alloy_primitives::{Address, Bytes, Log, U256};
+use alloy_sol_types::{Revert, SolError};
+use ol_primitives::{BlockEnv, addresses};
+
+pub use gas::GasMeter;
+
+/// Why a system call did not complete.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// The rules refused the call; the reason is shown to the caller.
+    #[error("execution reverted: {0}")]
+    Revert(String),
+    /// The call needed more gas than it was given.
+    #[error("out of gas")]
+    OutOfGas,
+    /// The state could not be read: not the caller's fault.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// Shorthand for a revert with a formatted reason.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! revert {
+    ($($arg:tt)*) => {
+        return Err($crate::system::CallError::Revert(format!($($arg)*)))
+    };
+}
+
+/// Who calls, with what, in which block.
+#[derive(Clone, Copy)]
+pub struct CallEnv<'a> {
+    /// The chain's parameters.
+    pub spec: &'a ChainSpec,
+    /// The block being built or verified.
+    pub block: &'a BlockEnv,
+    /// The caller (the transaction's sender).
+    pub caller: Address,
+    /// Facts about off-chain contribution bytes.
+    pub content: &'a dyn ContentSource,
+}
+
+impl std::fmt::Debug for CallEnv<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallEnv").field("caller", &self.caller).finish_non_exhaustive()
+    }
+}
+
+/// A running call: the state it writes, its gas and its logs.
+pub struct Frame<'a, S: StateView> {
+    /// The state, with the call's writes so far.
+    pub state: Overlay<&'a S>,
+    /// Gas left and used.
+    pub gas: GasMeter,
+    /// Logs emitted so far.
+    pub logs: Vec<Log>,
+    /// The contract being run.
+    pub address: Address,
+    /// Caller, block and content source.
+    pub env: CallEnv<'a>,
+}
+
+impl<S: StateView> std::fmt::Debug for Frame<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frame").field("address", &self.address).field("gas", &self.gas).finish()
+    }
+}
+
+impl<'a, S: StateView> Frame<'a, S> {
+    /// A frame over `state` with `gas` to spend.
+    pub fn new(state: &'a S, address: Address, env: CallEnv<'a>, gas: u64) -> Self {
+        Self { state: Overlay::new(state), gas: GasMeter::new(gas), logs: Vec::new(), address, env }
+    }
+
+    /// Emits a log from the running contract.
+    pub fn emit(&mut self, data: alloy_primitives::LogData) -> Result<(), CallError> {
+        self.gas.charge(gas::log_cost(data.topics().len(), data.data.len()))?;
+        self.logs.push(Log { address: self.address, data });
+        Ok(())
+    }
+}
+
+/// The result of a completed (possibly reverted) system call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOutcome {
+    /// True when the call succeeded and its changes stand.
+    pub success: bool,
+    /// Return data, or the revert data (`Error(string)`).
+    pub output: Bytes,
+    /// Gas used by the call itself (intrinsic gas not included).
+    pub gas_used: u64,
+    /// Logs, empty unless it succeeded.
+    pub logs: Vec<Log>,
+    /// State changes, empty unless it succeeded.
+    pub changes: StateChanges,
+    /// The revert reason, when it reverted.
+    pub revert_reason: Option<String>,
+}
+
+/// Runs `input` against the system contract `to` over `state` with `gas`
+/// to spend. Only a state failure is an `Err`; reverts and out-of-gas are
+/// outcomes.
+pub fn call<S: StateView>(
+    state: &S,
+    env: CallEnv<'_>,
+    to: Address,
+    input: &[u8],
+    gas: u64,
+) -> Result<CallOutcome, StateError> {
+    let mut frame = Frame::new(state, to, env, gas);
+    let result = frame.gas.charge(gas::CALL_BASE).and_then(|()| dispatch(&mut frame, to, input));
+    match result {
+        Ok(output) => Ok(CallOutcome {
+            success: true,
+            output,
+            gas_used: frame.gas.used(),
+            logs: frame.logs,
+            changes: frame.state.into_changes(),
+            revert_reason: None,
+        }),
+        Err(CallError::Revert(reason)) => Ok(CallOutcome {
+            success: false,
+            output: Revert::from(reason.clone()).abi_encode().into(),
+            gas_used: frame.gas.used(),
+            logs: Vec::new(),
+            changes: StateChanges::default(),
+            revert_reason: Some(reason),
+        }),
+        Err(CallError::OutOfGas) => Ok(CallOutcome {
+            success: false,
+            output: Bytes::new(),
+            gas_used: gas,
+            logs: Vec::new(),
+            changes: StateChanges::default(),
+            revert_reason: Some("out of gas".into()),
+        }),
+        Err(CallError::State(error)) => Err(error),
+    }
+}
+
+fn dispatch<S: StateView>(
+    frame: &mut Frame<'_, S>,
+    to: Address,
+    input: &[u8],
+) -> Result<Bytes, CallError> {
+    if to == addresses::DATANETS {
+        return datanets::call(frame, input);
+    }
+    Err(CallError::Revert(format!("{to} is not a callable system contract")))
+}
+
+/// Moves `amount` of OPEN between two accounts inside a call.
+pub fn move_balance<S: StateView>(
+    frame: &mut Frame<'_, S>,
+    from: Address,
+    to: Address,
+    amount: U256,
+) -> Result<(), CallError> {
+    if amount.is_zero() || from == to {
+        return Ok(());
+    }
+    let mut source = frame.state.account_or_default(&from)?;
+    let Some(left) = source.balance.checked_sub(amount) else {
+        return Err(CallError::Revert(format!(
+            "{from} holds {} wei, {} needed",
+            source.balance, amount
+        )));
+    };
+    source.balance = left;
+    frame.state.set_account(from, source);
+    let mut target = frame.state.account_or_default(&to)?;
+    // Cannot overflow: the sum of all balances is the fixed supply.
+    target.balance += amount;
+    frame.state.set_account(to, target);
+    frame.gas.charge(gas::BALANCE_MOVE)
+}

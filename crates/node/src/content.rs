@@ -1,0 +1,159 @@
+//! Contribution bytes as the ledger sees them: facts from the blob store.
+//!
+//! The ledger asks for the [`ContentFacts`] of a contribution (size,
+//! normalised hash, MinHash) through [`ContentSource`]; [`BlobContent`]
+//! answers from the node's blob store, parsing with `ol-attribution` and
+//! caching the answer. Admission ([`check_contribution`]) refuses a
+//! contribution whose bytes the node lacks or cannot parse, with the reason,
+//! before it reaches the pool. After each block, bytes that no live
+//! contribution names any more are forgotten ([`forget_released`]).
+
+use alloy_primitives::B256;
+use alloy_sol_types::{SolCall, SolEvent};
+use ol_attribution::content::{self as parsing, FormatOptions};
+use ol_ledger::{
+    ContentFacts, ContentProblem, ContentSource, ParseOptions, StateView,
+    datanets::{DATANETS, DatanetsReader, IDatanets, parse_options},
+};
+use ol_primitives::{Receipt, RecoveredTransaction};
+use ol_storage::{BlobStore, Store};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+/// A content source the node can also ask to forget bytes.
+pub trait NodeContent: ContentSource + Send + Sync {
+    /// Drops the bytes named `hash` (no live contribution names them).
+    fn forget(&self, hash: B256);
+}
+
+/// Holds nothing: every contribution is unavailable.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBlobs;
+
+impl ContentSource for NoBlobs {
+    fn facts(&self, hash: B256, _options: &ParseOptions) -> Result<ContentFacts, ContentProblem> {
+        Err(ContentProblem::Unavailable(hash))
+    }
+}
+
+impl NodeContent for NoBlobs {
+    fn forget(&self, _hash: B256) {}
+}
+
+/// How many analysed contributions are remembered.
+const CACHE_ENTRIES: usize = 4096;
+
+/// Facts from the node's blob store.
+#[derive(Debug)]
+pub struct BlobContent {
+    blobs: Arc<BlobStore>,
+    cache: Mutex<HashMap<(B256, ParseOptions), ContentFacts>>,
+}
+
+impl BlobContent {
+    /// Facts of the blobs in `blobs`.
+    pub fn new(blobs: Arc<BlobStore>) -> Self {
+        Self { blobs, cache: Mutex::new(HashMap::new()) }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(B256, ParseOptions), ContentFacts>> {
+        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn analyse(&self, hash: B256, options: &ParseOptions) -> Result<ContentFacts, ContentProblem> {
+        let invalid = |reason: String| ContentProblem::Invalid { hash, reason };
+        let bytes = match self.blobs.get(&hash) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err(ContentProblem::Unavailable(hash)),
+            Err(error) => return Err(invalid(error.to_string())),
+        };
+        let format = parsing::Format::try_from(options.format)
+            .map_err(|_| invalid(format!("unknown format code {}", options.format)))?;
+        let parse = FormatOptions {
+            jsonl_field: options.jsonl_field.clone(),
+            csv_column: options.csv_column.clone(),
+        };
+        let facts = parsing::analyse(&bytes, format, &parse).map_err(|e| invalid(e.to_string()))?;
+        Ok(ContentFacts {
+            size: facts.bytes,
+            normalised_hash: B256::from(facts.normalised_hash),
+            minhash: facts.minhash.0,
+        })
+    }
+}
+
+impl ContentSource for BlobContent {
+    fn facts(&self, hash: B256, options: &ParseOptions) -> Result<ContentFacts, ContentProblem> {
+        let key = (hash, options.clone());
+        if let Some(facts) = self.cache().get(&key) {
+            return Ok(facts.clone());
+        }
+        let facts = self.analyse(hash, options)?;
+        let mut cache = self.cache();
+        if cache.len() >= CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, facts.clone());
+        Ok(facts)
+    }
+}
+
+impl NodeContent for BlobContent {
+    fn forget(&self, hash: B256) {
+        self.cache().retain(|(cached, _), _| *cached != hash);
+        match self.blobs.delete(&hash) {
+            Ok(_) => tracing::info!(%hash, "forgot contribution bytes no live contribution names"),
+            Err(error) => tracing::warn!(%hash, %error, "could not forget contribution bytes"),
+        }
+    }
+}
+
+/// Refuses a `contribute` call whose bytes `content` lacks or cannot parse
+/// in the datanet's options. Anything else about the call is left to the
+/// ledger (it reverts with a reason).
+pub fn check_contribution<S: StateView>(
+    state: &S,
+    content: &dyn NodeContent,
+    tx: &RecoveredTransaction,
+) -> Result<(), ContentProblem> {
+    use alloy_consensus::Transaction;
+    if tx.envelope.to() != Some(DATANETS) {
+        return Ok(());
+    }
+    let Ok(call) = IDatanets::contributeCall::abi_decode(tx.envelope.input()) else {
+        return Ok(());
+    };
+    let Ok(Some(datanet)) = DatanetsReader::new(state).datanet(call.datanetId) else {
+        return Ok(());
+    };
+    if !datanet.config.formats.contains(&call.format) {
+        return Ok(());
+    }
+    content.facts(call.contentHash, &parse_options(&datanet.config, call.format)).map(|_| ())
+}
+
+/// Forgets the bytes of contributions withdrawn or rejected in `receipts`
+/// once no live contribution names them.
+pub fn forget_released(store: &Store, content: &dyn NodeContent, receipts: &[Receipt]) {
+    let mut released = Vec::new();
+    let Ok(snapshot) = store.snapshot() else { return };
+    for log in receipts.iter().flat_map(|r| r.logs()).filter(|l| l.address == DATANETS) {
+        if let Ok(event) = IDatanets::ContributionWithdrawn::decode_log_data(&log.data) {
+            released.push(event.contentHash);
+        } else if let Ok(event) = IDatanets::ContributionRejected::decode_log_data(&log.data)
+            && let Ok(Some(contribution)) =
+                DatanetsReader::new(&snapshot).contribution(event.contributionId)
+        {
+            released.push(contribution.contentHash);
+        }
+    }
+    released.sort_unstable();
+    released.dedup();
+    for hash in released {
+        if matches!(DatanetsReader::new(&snapshot).live_references(hash), Ok(0)) {
+            content.forget(hash);
+        }
+    }
+}
