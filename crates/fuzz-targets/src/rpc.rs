@@ -69,8 +69,14 @@ impl RpcHarness {
             .tempdir()
             .expect("a temporary directory can be created");
         let store = Store::open(data_dir.path()).expect("a fresh store opens");
+        let blobs = Arc::new(
+            ol_storage::BlobStore::open(data_dir.path().join("blobs"))
+                .expect("a fresh blob store opens"),
+        );
+        let content = Arc::new(ol_node::content::BlobContent::new(blobs.clone()));
         let chain = Chain::open(store, dev_genesis(), Arc::new(Metrics::new()))
-            .expect("the dev genesis initialises an empty store");
+            .expect("the dev genesis initialises an empty store")
+            .with_content(content);
         for (i, raw) in seeded_transfers().iter().enumerate() {
             chain.submit_raw(raw).expect("seeded transfers are valid");
             if (i as u64) < COMMITTED_TRANSFERS {
@@ -81,7 +87,17 @@ impl RpcHarness {
             .enable_all()
             .build()
             .expect("a tokio runtime can be built");
-        let module = ol_node::rpc::module(Arc::new(chain), RpcConfig { dev: true });
+        let indexes = Arc::new(ol_node::indexes::IndexService::new(
+            data_dir.path().join("indexes"),
+            blobs.clone(),
+        ));
+        let context = ol_node::rpc::RpcContext {
+            chain: Arc::new(chain),
+            config: RpcConfig { dev: true },
+            blobs,
+            indexes,
+        };
+        let module = ol_node::rpc::module(context);
         Self { runtime, module, data_dir }
     }
 

@@ -13,6 +13,7 @@ pub mod chain;
 pub mod consensus;
 pub mod content;
 pub mod dev;
+pub mod indexes;
 pub mod metrics;
 pub mod pool;
 pub mod rpc;
@@ -187,13 +188,20 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         Err(other) => return Err(other.into()),
     };
 
-    let rpc_config = rpc::RpcConfig { dev: config.dev };
+    let indexes =
+        Arc::new(indexes::IndexService::new(config.datadir.join("indexes"), blobs.clone()));
+    let context = rpc::RpcContext {
+        chain: chain.clone(),
+        config: rpc::RpcConfig { dev: config.dev },
+        blobs,
+        indexes,
+    };
     let mut servers = Vec::new();
-    let (http, handle) = rpc::serve(chain.clone(), rpc_config, config.http).await?;
+    let (http, handle) = rpc::serve(context.clone(), config.http).await?;
     servers.push(handle);
     let mut ws = None;
     if let Some(address) = config.ws {
-        let (bound, handle) = rpc::serve(chain.clone(), rpc_config, address).await?;
+        let (bound, handle) = rpc::serve(context.clone(), address).await?;
         ws = Some(bound);
         servers.push(handle);
     }

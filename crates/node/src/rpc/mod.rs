@@ -7,6 +7,7 @@
 //! chain refuses (with geth's wording), `-32603` a node failure. Namespaces:
 //! [`eth`] (and `net_`, `web3_`) and [`ol`] (OpenLedger-specific reads).
 
+pub mod attribution;
 mod convert;
 pub mod datanet;
 pub mod errors;
@@ -35,27 +36,31 @@ pub struct RpcConfig {
 }
 
 /// The shared state every method sees.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RpcContext {
     /// The chain.
     pub chain: Arc<Chain>,
     /// Options.
     pub config: RpcConfig,
+    /// Content-addressed bytes (datanet contributions).
+    pub blobs: Arc<ol_storage::BlobStore>,
+    /// Attribution indexes of datanet versions.
+    pub indexes: Arc<crate::indexes::IndexService>,
 }
 
 /// All methods of the node.
-pub fn module(chain: Arc<Chain>, config: RpcConfig) -> RpcModule<RpcContext> {
-    let mut module = RpcModule::new(RpcContext { chain, config });
+pub fn module(context: RpcContext) -> RpcModule<RpcContext> {
+    let mut module = RpcModule::new(context);
     eth::register(&mut module);
     ol::register(&mut module);
     datanet::register(&mut module);
+    attribution::register(&mut module);
     module
 }
 
 /// Starts a JSON-RPC server (HTTP and WebSocket on the same port).
 pub async fn serve(
-    chain: Arc<Chain>,
-    config: RpcConfig,
+    context: RpcContext,
     address: SocketAddr,
 ) -> Result<(SocketAddr, ServerHandle), NodeError> {
     let server_config = ServerConfig::builder()
@@ -73,6 +78,6 @@ pub async fn serve(
         .await
         .map_err(|source| NodeError::Bind { address, source })?;
     let bound = server.local_addr().map_err(|source| NodeError::Bind { address, source })?;
-    let handle = server.start(module(chain, config));
+    let handle = server.start(module(context));
     Ok((bound, handle))
 }
