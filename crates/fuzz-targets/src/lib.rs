@@ -14,6 +14,10 @@
 //!   node's real RPC module ([`ol_node::rpc::module`]) over a chain on a
 //!   temporary store; no method may panic, and every answer is a JSON-RPC
 //!   response.
+//! * [`fuzz_contribution_parser`]: contribution bytes → the datanet formats'
+//!   parser; accepted rows are normalised and parsing is deterministic.
+//! * [`fuzz_datanets_call`]: calldata → the datanets system contract; no
+//!   panic, gas within bounds, a revert has a reason and changes nothing.
 //!
 //! The seed inputs ([`transaction_seeds`], [`rpc_seeds`]) are written to
 //! `fuzz/seeds/` by `cargo test -p ol-fuzz-targets -- --ignored write_seed_corpus`.
@@ -22,8 +26,12 @@
 //!
 //! [`RecoveredTransaction::decode`]: ol_primitives::RecoveredTransaction::decode
 
+mod contribution;
+mod datanets;
 mod rpc;
 mod transaction;
 
+pub use contribution::{contribution_seeds, fuzz_contribution_parser};
+pub use datanets::{datanets_seeds, fuzz_datanets_call};
 pub use rpc::{RpcHarness, fuzz_rpc_request, rpc_seeds};
 pub use transaction::{fuzz_transaction_decoder, transaction_seeds};

@@ -5,7 +5,8 @@
 #![allow(missing_docs)]
 
 use ol_fuzz_targets::{
-    RpcHarness, fuzz_rpc_request, fuzz_transaction_decoder, rpc_seeds, transaction_seeds,
+    RpcHarness, contribution_seeds, datanets_seeds, fuzz_contribution_parser, fuzz_datanets_call,
+    fuzz_rpc_request, fuzz_transaction_decoder, rpc_seeds, transaction_seeds,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -20,6 +21,8 @@ static RPC_SEEDS: LazyLock<Vec<(String, String)>> = LazyLock::new(rpc_seeds);
 
 const TRANSACTION_DECODER: &str = "transaction_decoder";
 const RPC_REQUEST: &str = "rpc_request";
+const CONTRIBUTION_PARSER: &str = "contribution_parser";
+const DATANETS_CALL: &str = "datanets_call";
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
@@ -68,6 +71,23 @@ fn rpc_seed_corpus() {
     }
 }
 
+#[test]
+fn contribution_and_datanets_seed_corpus() {
+    for (target, run, seeds) in [
+        (CONTRIBUTION_PARSER, fuzz_contribution_parser as fn(&[u8]), contribution_seeds()),
+        (DATANETS_CALL, fuzz_datanets_call as fn(&[u8]), datanets_seeds()),
+    ] {
+        let files = corpus_files("seeds", target);
+        assert!(!files.is_empty(), "fuzz/seeds/{target} is empty");
+        for (_, bytes) in files.iter().chain(&corpus_files("regressions", target)) {
+            run(bytes);
+        }
+        for (_, bytes) in seeds {
+            run(&bytes);
+        }
+    }
+}
+
 /// Writes the seed corpus to `fuzz/seeds/` (run after changing the seeds).
 #[test]
 #[ignore = "writes files; run explicitly to regenerate fuzz/seeds"]
@@ -82,6 +102,12 @@ fn write_seed_corpus() {
     }
     for (name, request) in rpc_seeds() {
         write(RPC_REQUEST, &format!("{name}.json"), request.as_bytes());
+    }
+    for (name, bytes) in contribution_seeds() {
+        write(CONTRIBUTION_PARSER, name, &bytes);
+    }
+    for (name, bytes) in datanets_seeds() {
+        write(DATANETS_CALL, name, &bytes);
     }
 }
 
@@ -227,6 +253,31 @@ proptest! {
     ) {
         let bytes = TRANSACTION_SEEDS[seed % TRANSACTION_SEEDS.len()].1.clone();
         fuzz_transaction_decoder(&mutate(bytes, &mutations));
+    }
+
+    #[test]
+    fn contribution_parser_random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        fuzz_contribution_parser(&bytes);
+    }
+
+    #[test]
+    fn contribution_parser_mutated_seeds(
+        seed in 0usize..64,
+        mutations in prop::collection::vec(mutation(), 1..6),
+    ) {
+        let seeds = contribution_seeds();
+        let bytes = seeds[seed % seeds.len()].1.clone();
+        fuzz_contribution_parser(&mutate(bytes, &mutations));
+    }
+
+    #[test]
+    fn datanets_call_mutated_seeds(
+        seed in 0usize..64,
+        mutations in prop::collection::vec(mutation(), 1..6),
+    ) {
+        let seeds = datanets_seeds();
+        let bytes = seeds[seed % seeds.len()].1.clone();
+        fuzz_datanets_call(&mutate(bytes, &mutations));
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub mod vesting;
 pub use execution::{BlockOutcome, ExecutionMode, execute_block};
 pub use fees::ChainSpec;
 pub use genesis::{Genesis, GenesisError};
-pub use state::{Account, Overlay, StateChanges, StateError, StateView};
+pub use state::{Account, MemoryState, Overlay, StateChanges, StateError, StateView};
 pub use content::{ContentFacts, ContentProblem, ContentSource, NoContent, ParseOptions};
 pub use validation::InvalidTransaction;
 pub use vesting::VestingSchedule;
