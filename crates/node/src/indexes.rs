@@ -248,7 +248,9 @@ impl IndexService {
         std::thread::Builder::new()
             .name(format!("index-{}-{}", key.0, key.1))
             .spawn(move || service.run_build(key, tokenizer, documents))
-            .map_err(|error| IndexServiceError::Refused(format!("cannot start a build: {error}")))?;
+            .map_err(|error| {
+                IndexServiceError::Refused(format!("cannot start a build: {error}"))
+            })?;
         Ok(status)
     }
 
@@ -263,8 +265,8 @@ impl IndexService {
                 status.total = progress.total;
             }
         };
-        let result = build_index(&dir, &tokenizer, &documents, &mut report)
-            .and_then(|_| Index::open(&dir));
+        let result =
+            build_index(&dir, &tokenizer, &documents, &mut report).and_then(|_| Index::open(&dir));
         let status = match result {
             Ok(index) => {
                 tracing::info!(

@@ -9,10 +9,12 @@
 //! Start one with [`launch`] and a [`NodeConfig`]; the returned
 //! [`NodeHandle`] gives the bound addresses and stops the node.
 
+pub mod blobs;
 pub mod chain;
 pub mod consensus;
 pub mod content;
 pub mod dev;
+pub mod http;
 pub mod indexes;
 pub mod metrics;
 pub mod pool;

@@ -35,7 +35,9 @@ pub enum BlobError {
         source: io::Error,
     },
     /// The bytes do not hash to the name they were offered under.
-    #[error("the bytes hash to {actual}, not to the expected {expected}; nothing was stored")]
+    #[error(
+        "hash mismatch: the bytes hash to {actual}, not to the expected {expected}; nothing was stored"
+    )]
     HashMismatch {
         /// The hash the writer named.
         expected: B256,
@@ -418,7 +420,13 @@ mod tests {
             B256::from_str("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
                 .unwrap()
         );
-        assert_eq!(store.path(&hash), store.dir().join("2c").join(&format!("{hash:x}")[4..]));
+        assert_eq!(
+            store.path(&hash),
+            store
+                .dir()
+                .join("2c")
+                .join("f24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        );
         assert!(store.path(&hash).is_file());
         assert_eq!(store.get(&hash).unwrap().as_deref(), Some(&b"hello"[..]));
         assert!(store.contains(&hash).unwrap());

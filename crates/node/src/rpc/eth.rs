@@ -606,6 +606,11 @@ fn system_call(
     if !ol_primitives::addresses::is_callable(&to) {
         return Ok(None);
     }
+    if !request.value.unwrap_or_default().is_zero() {
+        return Err(server_error(format!(
+            "system contract {to} is not payable: send no value (deposits are taken from the balance)"
+        )));
+    }
     let header = state.header();
     let block = ol_primitives::BlockEnv {
         number: header.number() + 1,

@@ -8,6 +8,7 @@
 //! [`eth`] (and `net_`, `web3_`) and [`ol`] (OpenLedger-specific reads).
 
 pub mod attribution;
+pub mod blob;
 mod convert;
 pub mod datanet;
 pub mod errors;
@@ -55,6 +56,7 @@ pub fn module(context: RpcContext) -> RpcModule<RpcContext> {
     ol::register(&mut module);
     datanet::register(&mut module);
     attribution::register(&mut module);
+    blob::register(&mut module);
     module
 }
 
@@ -69,10 +71,15 @@ pub async fn serve(
         .set_batch_request_config(BatchRequestConfig::Limit(MAX_BATCH))
         .max_connections(1024)
         .build();
+    // Plain HTTP routes (`/blobs/...`) share the port; see `crate::http`.
+    let http_routes =
+        crate::http::HttpRoutesLayer::new(crate::http::http_routes(Arc::new(context.clone())));
     let server = Server::builder()
         .set_config(server_config)
         .set_http_middleware(
-            tower::ServiceBuilder::new().layer(tower_http::cors::CorsLayer::permissive()),
+            tower::ServiceBuilder::new()
+                .layer(tower_http::cors::CorsLayer::permissive())
+                .layer(http_routes),
         )
         .build(address)
         .await
