@@ -1,25 +1,30 @@
 //! `openledger`: the OpenLedger node and its command-line client.
 //!
 //! `openledger node` runs a node; the other commands are an ordinary
-//! Ethereum JSON-RPC client of one (`balance`, `transfer`, `block`, `tx`)
-//! and a manager of the local encrypted keystore (`keys`). Values typed by the
+//! Ethereum JSON-RPC client of one (`balance`, `transfer`, `block`, `tx`),
+//! a client of its datanets and attribution (`datanet`, `attribute`) and a
+//! manager of the local encrypted keystore (`keys`). Values typed by the
 //! user are parsed once, in [`arguments`], into types that cannot be invalid;
 //! every failure reaches the user as one sentence on stderr and a non-zero
 //! exit status.
 
 mod account;
 mod arguments;
+mod attribute;
 mod balance;
 mod block;
 mod calendar;
+mod datanet;
 mod keys;
 mod keystore;
 // The lead's module declares its items `pub` for a future library crate.
 #[allow(unreachable_pub)]
 mod node_cmd;
 mod rpc;
+mod send;
 mod transaction;
 mod transfer;
+mod upload;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -49,6 +54,11 @@ enum Command {
     Block(block::BlockArgs),
     /// Print a transaction and its receipt.
     Tx(transaction::TransactionArgs),
+    /// Create, contribute to, curate, publish and index datanets.
+    #[command(subcommand)]
+    Datanet(datanet::DatanetCommand),
+    /// Show which contributions of a datanet version a text draws on.
+    Attribute(Box<attribute::AttributeArgs>),
 }
 
 #[tokio::main]
@@ -72,6 +82,8 @@ async fn run(command: Command) -> eyre::Result<()> {
         Command::Transfer(args) => transfer::run(*args).await,
         Command::Block(args) => block::run(args).await,
         Command::Tx(args) => transaction::run(args).await,
+        Command::Datanet(command) => datanet::run(command).await,
+        Command::Attribute(args) => attribute::run(*args).await,
     }
 }
 

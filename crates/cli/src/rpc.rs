@@ -23,6 +23,9 @@ use std::time::Duration;
 /// The JSON-RPC error code for "method not found".
 const METHOD_NOT_FOUND: i32 = -32601;
 
+/// geth's JSON-RPC error code for a call that reverted.
+pub(crate) const EXECUTION_REVERTED: i32 = 3;
+
 /// How long one request may take before the node counts as unresponsive.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -157,7 +160,11 @@ impl NodeClient {
             }
             ClientError::Call(object) => {
                 let mut message = object.message().to_string();
-                if let Some(data) = object.data() {
+                // A revert's data is the ABI encoding of the reason the
+                // message already spells out ("execution reverted: why").
+                let reason_given =
+                    object.code() == EXECUTION_REVERTED && message.contains("reverted: ");
+                if let Some(data) = object.data().filter(|_| !reason_given) {
                     message = format!("{message} ({})", data.get().trim_matches('"'));
                 }
                 RpcError::Node { method, code: object.code(), message }

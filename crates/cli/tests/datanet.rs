@@ -1,0 +1,398 @@
+//! End-to-end tests of `openledger datanet` and `openledger attribute`: the
+//! binary is run as a user runs it, against a real `openledger node --dev`
+//! sealing a block per transaction.
+//!
+//! One scenario walks a datanet's life: created with owner approval, three
+//! contributions from three accounts, one approved and one rejected as spam,
+//! a version published, its index built and recorded, and a contributed
+//! sentence attributed to its contribution. Hostile input (a missing file, a
+//! PDF, a file over the limit, a non-owner approving, attribution without an
+//! index) must fail with one sentence, a non-zero exit and nothing sent.
+
+mod common;
+
+use common::{NodeProcess, Rpc};
+use serde_json::{Value, json};
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+    time::Instant,
+};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_openledger");
+
+/// Development accounts 1 to 3 of the test mnemonic: the contributors.
+const CONTRIBUTORS: [&str; 3] = [
+    "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+    "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+];
+
+/// Development account 5: funded, but nobody's curator.
+const STRANGER: &str = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
+
+/// One sentence per contributor, long and distinct enough that no two are
+/// near-duplicates and any of them is a span of many tokens.
+const SENTENCES: [&str; 3] = [
+    "The lighthouse keeper counted forty-one gulls on the northern rocks before the fog rolled in.",
+    "Buy cheap watches now!!! Visit the shop for unbelievable discounts on every single model today.",
+    "A slow river carries silt from the mountains and lays it down as fertile plains near the sea.",
+];
+
+/// What one run of the binary did.
+struct Outcome {
+    output: Output,
+    command: String,
+}
+
+impl Outcome {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// Asserts success and returns stdout.
+    fn success(&self) -> String {
+        assert!(
+            self.output.status.success(),
+            "`{}` failed ({}):\nstdout: {}\nstderr: {}",
+            self.command,
+            self.output.status,
+            self.stdout(),
+            self.stderr()
+        );
+        self.stdout()
+    }
+
+    /// Asserts a non-zero exit with a one-line `error: ` sentence (no panic,
+    /// no Debug dump) and returns stderr.
+    fn failure(&self) -> String {
+        let stderr = self.usage_error();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "`{}`: {stderr}", self.command);
+        stderr
+    }
+
+    /// Like [`Outcome::failure`], but allows clap's usage lines after the
+    /// error.
+    fn usage_error(&self) -> String {
+        let stderr = self.stderr();
+        assert!(
+            !self.output.status.success(),
+            "`{}` should have failed:\nstdout: {}\nstderr: {stderr}",
+            self.command,
+            self.stdout()
+        );
+        assert!(stderr.starts_with("error: "), "`{}`: {stderr}", self.command);
+        for dump in ["panicked", "Error {", "Call(", "ErrorObject", "Os {", "Custom {"] {
+            assert!(!stderr.contains(dump), "`{}`: a Debug dump or panic:\n{stderr}", self.command);
+        }
+        stderr
+    }
+}
+
+/// Runs `openledger ARGS` with no OPENLEDGER_* variable from the shell.
+fn openledger(arguments: &[&str]) -> Outcome {
+    let mut command = Command::new(BINARY);
+    command.args(arguments);
+    for variable in ["OPENLEDGER_RPC_URL", "OPENLEDGER_KEYSTORE", "OPENLEDGER_PASSWORD", "RUST_LOG"]
+    {
+        command.env_remove(variable);
+    }
+    let output = command.stdin(Stdio::null()).output().expect("the openledger binary runs");
+    Outcome { output, command: format!("openledger {}", arguments.join(" ")) }
+}
+
+/// The value of the `label   value` line of `output`.
+fn field(output: &str, label: &str) -> String {
+    output
+        .lines()
+        .find_map(|line| {
+            let rest = line.strip_prefix(label)?;
+            rest.starts_with(' ').then(|| rest.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no {label:?} line in:\n{output}"))
+}
+
+/// A node and the paths the scenario needs.
+struct Scenario {
+    node: NodeProcess,
+    url: String,
+    files: tempfile::TempDir,
+    _data: tempfile::TempDir,
+}
+
+impl Scenario {
+    fn start() -> Self {
+        let data = tempfile::tempdir().expect("a temporary directory");
+        let files = tempfile::tempdir().expect("a temporary directory");
+        let node = NodeProcess::start(&data.path().join("node"), 0, data.path());
+        let url = format!("http://{}", node.address);
+        Self { node, url, files, _data: data }
+    }
+
+    fn rpc(&self) -> Rpc {
+        self.node.rpc()
+    }
+
+    /// Writes `contents` to a file named `name`; returns its path.
+    fn file(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let path = self.files.path().join(name);
+        std::fs::write(&path, contents).expect("the file is written");
+        path
+    }
+
+    /// Runs `openledger ARGS --rpc-url URL`.
+    fn run(&self, arguments: &[&str]) -> Outcome {
+        let with_url = [arguments, &["--rpc-url", &self.url]].concat();
+        openledger(&with_url)
+    }
+
+    /// Runs a signing command as development account `account`.
+    fn send(&self, account: u32, arguments: &[&str]) -> Outcome {
+        let account = account.to_string();
+        self.run(&[arguments, &["--dev-account", &account]].concat())
+    }
+
+    fn nonce(&self, address: &str) -> u64 {
+        let count = self.rpc().expect("eth_getTransactionCount", json!([address, "latest"]));
+        u64::from_str_radix(count.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+    }
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+#[test]
+fn a_datanet_from_creation_to_attribution() {
+    let started = Instant::now();
+    let scenario = Scenario::start();
+    let description = scenario.file("about.md", b"# Field notes\nShort observations.\n");
+
+    // Create: owner approval, text only, at most 4 KiB per contribution.
+    let created = scenario
+        .send(
+            0,
+            &[
+                "datanet",
+                "create",
+                "--name",
+                "Field notes",
+                "--summary",
+                "Observations of nature",
+                "--description-file",
+                path(&description),
+                "--tag",
+                "nature",
+                "--licence",
+                "CC-BY-4.0",
+                "--policy",
+                "owner-approval",
+                "--format",
+                "txt",
+                "--max-size",
+                "4096",
+            ],
+        )
+        .success();
+    let datanet = field(&created, "datanet");
+    assert_eq!(datanet, "1", "{created}");
+    let shown = scenario.run(&["datanet", "show", &datanet]).success();
+    assert_eq!(field(&shown, "name"), "Field notes");
+    assert_eq!(field(&shown, "policy"), "owner-approval");
+    assert_eq!(field(&shown, "max size"), "4096 bytes");
+    assert!(shown.contains("  # Field notes"), "{shown}");
+
+    // Three contributions from three accounts, all pending.
+    let mut contributions = Vec::new();
+    for (index, sentence) in SENTENCES.iter().enumerate() {
+        let file = scenario.file(&format!("note-{index}.txt"), format!("{sentence}\n").as_bytes());
+        let account = index as u32 + 1;
+        let out =
+            scenario.send(account, &["datanet", "contribute", &datanet, path(&file)]).success();
+        assert_eq!(field(&out, "status"), "pending", "{out}");
+        assert_eq!(field(&out, "near-duplicate"), "no", "{out}");
+        assert!(field(&out, "deposit").ends_with("OPEN"), "{out}");
+        contributions.push(field(&out, "contribution"));
+    }
+    let [kept, spam, waiting] = [&contributions[0], &contributions[1], &contributions[2]];
+    let table = scenario.run(&["datanet", "contributions", &datanet]).success();
+    assert!(table.starts_with("id  contributor"), "{table}");
+    assert_eq!(table.matches("pending").count(), 3, "{table}");
+    for contributor in CONTRIBUTORS {
+        assert!(table.contains(contributor), "{table}");
+    }
+
+    // A stranger may not approve: the contract's reason, nothing sent.
+    let refused = scenario.send(5, &["datanet", "approve", kept]).failure();
+    assert!(refused.contains("only the owner or a curator of datanet 1 may do this"), "{refused}");
+    assert!(refused.contains("nothing was sent"), "{refused}");
+    assert_eq!(scenario.nonce(STRANGER), 0, "the refused approval was sent anyway");
+
+    // The owner approves one and rejects one as spam.
+    let approved = scenario.send(0, &["datanet", "approve", kept]).success();
+    assert!(approved.contains(&format!("contribution {kept} accepted")), "{approved}");
+    let rejected = scenario.send(0, &["datanet", "reject", spam, "--spam"]).success();
+    assert!(rejected.contains("rejected as spam"), "{rejected}");
+    let table = scenario.run(&["datanet", "contributions", &datanet]).success();
+    let statuses: Vec<&str> =
+        table.lines().skip(1).map(|line| line.split_whitespace().nth(2).unwrap()).collect();
+    assert_eq!(statuses, ["accepted", "rejected", "pending"], "{table}");
+
+    // No version yet: attribution says so.
+    let early = scenario
+        .run(&["attribute", "--datanet", &datanet, "--version", "1", "--text", SENTENCES[0]])
+        .failure();
+    assert!(early.contains("datanet 1 has no published version 1"), "{early}");
+
+    // Publish version 1: the accepted contribution only.
+    let published = scenario.send(0, &["datanet", "publish", &datanet]).success();
+    assert_eq!(field(&published, "version"), "1", "{published}");
+    assert_eq!(field(&published, "contributions"), "1", "{published}");
+    let root = field(&published, "root");
+
+    // Without an index, attribution is refused with the way out.
+    let unindexed = scenario
+        .run(&["attribute", "--datanet", &datanet, "--version", "1", "--text", SENTENCES[0]])
+        .failure();
+    assert!(unindexed.contains("build it first"), "{unindexed}");
+
+    // Build the index, wait for it, record its hash.
+    let indexed = scenario.send(0, &["datanet", "index", &datanet, "1"]).success();
+    let hash = field(&indexed, "index hash");
+    assert_eq!(field(&indexed, "on chain"), "recorded", "{indexed}");
+    assert_eq!(field(&indexed, "documents"), "1", "{indexed}");
+    let again = scenario.run(&["datanet", "index", &datanet, "1", "--no-record"]).success();
+    assert_eq!(field(&again, "index hash"), hash);
+    assert_eq!(field(&again, "on chain"), "already recorded", "{again}");
+    let version = scenario.run(&["datanet", "version", &datanet, "1"]).success();
+    assert_eq!(field(&version, "root"), root);
+    assert_eq!(field(&version, "index"), format!("{hash} (byte tokenizer)"));
+    assert_eq!(field(&version, "contributions"), format!("1 ({kept})"));
+
+    // A text quoting the accepted sentence is attributed to it, all of it.
+    let answer = format!("As the notes say: {} Indeed.", SENTENCES[0]);
+    let attributed = scenario
+        .run(&["attribute", "--datanet", &datanet, "--version", "1", "--text", &answer])
+        .success();
+    assert!(attributed.contains(&format!("credited to contribution {kept}")), "{attributed}");
+    assert!(attributed.contains(CONTRIBUTORS[0]), "{attributed}");
+    assert!(attributed.contains("10000  100.00%"), "{attributed}");
+    let json = scenario
+        .run(&["attribute", "--datanet", &datanet, "--version", "1", "--text", &answer, "--json"])
+        .success();
+    let json: Value = serde_json::from_str(&json).expect("--json prints JSON");
+    assert_eq!(json["matched"], true);
+    assert_eq!(json["indexHash"], hash);
+
+    // The spam was never accepted: quoting it matches nothing.
+    let unmatched = scenario
+        .run(&["attribute", "--datanet", &datanet, "--version", "1", "--text", SENTENCES[1]])
+        .success();
+    assert_eq!(
+        unmatched.trim(),
+        "no attribution: no span of at least 8 tokens occurs in datanet 1 version 1"
+    );
+
+    hostile_contributions(&scenario, &datanet, waiting);
+    assert!(started.elapsed().as_secs() < 60, "the scenario took {:?}", started.elapsed());
+}
+
+/// Bad files and bad targets fail before anything is sent.
+fn hostile_contributions(scenario: &Scenario, datanet: &str, pending: &str) {
+    let nonce = scenario.nonce(CONTRIBUTORS[0]);
+    let missing = scenario.files.path().join("missing.txt");
+    let out = scenario.send(1, &["datanet", "contribute", datanet, path(&missing)]).failure();
+    assert!(out.contains("cannot read the contribution"), "{out}");
+    assert!(out.contains("missing.txt"), "{out}");
+
+    let pdf = scenario.file("paper.pdf", b"%PDF-1.7 not text");
+    let out = scenario.send(1, &["datanet", "contribute", datanet, path(&pdf)]).failure();
+    assert!(out.contains("unknown format .pdf"), "{out}");
+
+    let big = scenario.file("big.txt", "long line of text\n".repeat(300).as_bytes());
+    let out = scenario.send(1, &["datanet", "contribute", datanet, path(&big)]).failure();
+    assert!(out.contains("over datanet 1's limit of 4096 bytes"), "{out}");
+
+    let markdown = scenario.file("notes.md", b"# Notes\nSome markdown.\n");
+    let out = scenario.send(1, &["datanet", "contribute", datanet, path(&markdown)]).failure();
+    assert!(out.contains("does not accept md contributions"), "{out}");
+
+    let note = scenario.file("fine.txt", b"A perfectly fine note about frogs.\n");
+    let out = scenario.send(1, &["datanet", "contribute", "99", path(&note)]).failure();
+    assert!(out.contains("datanet 99 does not exist"), "{out}");
+    let out = scenario.run(&["datanet", "show", "99"]).failure();
+    assert!(out.contains("datanet 99 does not exist"), "{out}");
+
+    // Only its contributor may withdraw a contribution.
+    let out = scenario.send(1, &["datanet", "withdraw", pending]).failure();
+    assert!(out.contains("only the contributor"), "{out}");
+    assert_eq!(scenario.nonce(CONTRIBUTORS[0]), nonce, "a refused command sent a transaction");
+}
+
+#[test]
+fn large_files_are_uploaded_over_http() {
+    let scenario = Scenario::start();
+    let created = scenario
+        .send(0, &["datanet", "create", "--name", "Big", "--licence", "MIT", "--format", "txt"])
+        .success();
+    let datanet = field(&created, "datanet");
+    // Over the JSON-RPC upload limit (1 MiB): sent with PUT /blobs.
+    let lines: String =
+        (0..40_000).map(|line| format!("line {line} of a long and varied text file\n")).collect();
+    assert!(lines.len() > 1024 * 1024);
+    let file = scenario.file("large.txt", lines.as_bytes());
+    let out = scenario.send(1, &["datanet", "contribute", &datanet, path(&file)]).success();
+    assert_eq!(field(&out, "status"), "accepted", "an open datanet accepts at once:\n{out}");
+    let contribution = field(&out, "contribution");
+    let stored =
+        scenario.rpc().expect("ol_getContribution", json!([contribution.parse::<u64>().unwrap()]));
+    assert_eq!(stored["size"], format!("{:#x}", lines.len()));
+
+    // Content that is not text is refused by the node (over HTTP too).
+    let broken = scenario.file("broken.txt", &vec![0xff; 1_100_000]);
+    let out = scenario.send(1, &["datanet", "contribute", &datanet, path(&broken)]).failure();
+    assert!(out.contains("was not uploaded"), "{out}");
+}
+
+#[test]
+fn bad_arguments_are_refused_before_any_request() {
+    // Nothing listens at this URL: every failure below happens first.
+    let url = "http://127.0.0.1:9";
+    let out =
+        openledger(&["datanet", "create", "--name", "x", "--dev-account", "0", "--rpc-url", url])
+            .usage_error();
+    assert!(out.contains("--licence") || out.contains("--custom-terms"), "{out}");
+    let out = openledger(&[
+        "datanet",
+        "contribute",
+        "1",
+        "paper.pdf",
+        "--dev-account",
+        "0",
+        "--rpc-url",
+        url,
+    ])
+    .failure();
+    assert!(out.contains("unknown format .pdf"), "{out}");
+    let out = openledger(&[
+        "datanet",
+        "contribute",
+        "1",
+        "x.txt",
+        "--format",
+        "pdf",
+        "--dev-account",
+        "0",
+    ])
+    .usage_error();
+    assert!(out.contains("invalid value 'pdf'"), "{out}");
+    let out = openledger(&["datanet", "index", "1", "1", "--rpc-url", url]).failure();
+    assert!(out.contains("needs a signer (or pass --no-record)"), "{out}");
+    let out = openledger(&["attribute", "--datanet", "1", "--version", "1", "--rpc-url", url])
+        .usage_error();
+    assert!(out.contains("--text") && out.contains("--file"), "{out}");
+}
