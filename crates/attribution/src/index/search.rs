@@ -190,6 +190,7 @@ impl<'a, S: Symbol> Corpus<'a, S> {
         }
     }
 
+    /// [`documents_in`](Self::documents_in) by reading every pointer of the range.
     pub(crate) fn documents_by_scan(
         &self,
         range: Range<usize>,
@@ -206,6 +207,8 @@ impl<'a, S: Symbol> Corpus<'a, S> {
         (documents, more)
     }
 
+    /// [`documents_in`](Self::documents_in) by walking occurrences in
+    /// increasing position, at most `budget` steps before reading the range.
     pub(crate) fn documents_by_position(
         &self,
         range: Range<usize>,
