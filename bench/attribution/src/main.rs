@@ -140,7 +140,8 @@ fn main() -> eyre::Result<()> {
     }
     if wanted(Which::InfiniGram) {
         let python = arguments.python.clone().unwrap_or_else(|| here.join(".venv/bin/python"));
-        runs.infini_gram = Some(run_infini_gram(&python, &here, &corpus_dir.join(size), &work, &workload_path)?);
+        runs.infini_gram =
+            Some(run_infini_gram(&python, &here, &corpus_dir.join(size), &work, &workload_path)?);
     }
 
     let report = report::Report {
@@ -171,7 +172,12 @@ fn system_name(which: Which) -> &'static str {
 }
 
 /// Runs this binary's `worker` for one system and reads its report.
-fn spawn_worker(which: Which, documents: &Path, work: &Path, workload: &Path) -> eyre::Result<SystemRun> {
+fn spawn_worker(
+    which: Which,
+    documents: &Path,
+    work: &Path,
+    workload: &Path,
+) -> eyre::Result<SystemRun> {
     let name = system_name(which);
     eprintln!("{name}: build and queries (child process)");
     let index = work.join(format!("index-{name}"));
@@ -230,7 +236,13 @@ fn run_infini_gram(
     system::read(&out)
 }
 
-fn run_worker(which: Which, documents: &Path, index: &Path, workload: &Path, out: &Path) -> eyre::Result<()> {
+fn run_worker(
+    which: Which,
+    documents: &Path,
+    index: &Path,
+    workload: &Path,
+    out: &Path,
+) -> eyre::Result<()> {
     let workload: workload::Workload = serde_json::from_slice(&std::fs::read(workload)?)?;
     let run = match which {
         Which::Ours => ours::run(documents, index, &workload)?,

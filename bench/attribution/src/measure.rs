@@ -66,7 +66,8 @@ impl Latency {
         let mut sorted = seconds.to_vec();
         sorted.sort_by(f64::total_cmp);
         // Nearest-rank percentile.
-        let rank = |p: f64| sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];
+        let rank =
+            |p: f64| sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];
         Some(Self {
             p50: rank(0.50),
             p99: rank(0.99),

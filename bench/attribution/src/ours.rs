@@ -10,7 +10,11 @@ use ol_attribution::{
 };
 use std::{path::Path, time::Instant};
 
-pub(crate) fn run(documents: &Path, dir: &Path, workload: &Workload) -> eyre::Result<system::SystemRun> {
+pub(crate) fn run(
+    documents: &Path,
+    dir: &Path,
+    workload: &Workload,
+) -> eyre::Result<system::SystemRun> {
     let tokenizer = Tokenizer::byte();
     let _ = std::fs::remove_dir_all(dir);
     let started = Instant::now();
@@ -25,10 +29,12 @@ pub(crate) fn run(documents: &Path, dir: &Path, workload: &Workload) -> eyre::Re
     let peak_rss_bytes = measure::peak_rss_bytes();
     eprintln!("ours: built in {seconds:.1} s");
 
-    let queries: Vec<Vec<u32>> = workload.count_queries.iter().map(|q| tokenizer.encode(q)).collect();
+    let queries: Vec<Vec<u32>> =
+        workload.count_queries.iter().map(|q| tokenizer.encode(q)).collect();
     let texts: Vec<Vec<u32>> = workload.texts.iter().map(|t| tokenizer.encode(t)).collect();
     let (count_seconds, counts) = measure::timed(&queries, |q| index.count(q));
-    let (longest_match_seconds, longest_matches) = measure::timed(&texts, |t| index.longest_matches(t));
+    let (longest_match_seconds, longest_matches) =
+        measure::timed(&texts, |t| index.longest_matches(t));
     let (attribute_seconds, spans) = attribute::run(&index, &texts, workload);
     Ok(system::SystemRun {
         system: "ours".into(),
@@ -60,13 +66,18 @@ mod attribute {
 
     use crate::{measure, workload::Workload};
 
-    pub(super) fn run(index: &Index, texts: &[Vec<u32>], workload: &Workload) -> (Vec<f64>, Vec<Vec<[u64; 3]>>) {
+    pub(super) fn run(
+        index: &Index,
+        texts: &[Vec<u32>],
+        workload: &Workload,
+    ) -> (Vec<f64>, Vec<Vec<[u64; 3]>>) {
         let params = AttributionParams {
             min_span: workload.attribution.min_len as usize,
             max_listed: workload.attribution.max_listed,
         };
         let excluded = BTreeSet::new();
-        let (seconds, attributions) = measure::timed(texts, |t| attribute(index, t, &params, &excluded));
+        let (seconds, attributions) =
+            measure::timed(texts, |t| attribute(index, t, &params, &excluded));
         let spans = attributions
             .iter()
             .map(|a| a.spans.iter().map(|s| [s.start, s.end, s.occurrences]).collect())

@@ -91,8 +91,11 @@ const FASTER_THAN_BOTH: Target = Target {
 };
 const COUNT_TARGET: Target =
     Target { text: "≤ tokengrams", references: &[Reference::Tokengrams], at_least: 1.0 };
-const ATTRIBUTE_TARGET: Target =
-    Target { text: "≥2× faster than infini-gram", references: &[Reference::InfiniGram], at_least: 2.0 };
+const ATTRIBUTE_TARGET: Target = Target {
+    text: "≥2× faster than infini-gram",
+    references: &[Reference::InfiniGram],
+    at_least: 2.0,
+};
 const DISK_TARGET: Target =
     Target { text: "≤ infini-gram", references: &[Reference::InfiniGram], at_least: 1.0 };
 
@@ -124,16 +127,36 @@ impl Report<'_> {
         };
         vec![
             row("index build, s", self.each(|r| Some(r.build.seconds)), 2, Some(FASTER_THAN_BOTH)),
-            row("  (infini-gram: suffix-array step alone)", [None, None, self.each(|r| r.build.suffix_array_seconds)[2]], 2, None),
-            row("build peak memory, MiB", self.each(|r| Some(r.build.peak_rss_bytes as f64 / 1048576.0)), 0, None),
-            row("index on disk, bytes/token", self.each(|r| Some(r.build.disk_bytes as f64 / r.tokens.max(1) as f64)), 2, Some(DISK_TARGET)),
+            row(
+                "  (infini-gram: suffix-array step alone)",
+                [None, None, self.each(|r| r.build.suffix_array_seconds)[2]],
+                2,
+                None,
+            ),
+            row(
+                "build peak memory, MiB",
+                self.each(|r| Some(r.build.peak_rss_bytes as f64 / 1048576.0)),
+                0,
+                None,
+            ),
+            row(
+                "index on disk, bytes/token",
+                self.each(|r| Some(r.build.disk_bytes as f64 / r.tokens.max(1) as f64)),
+                2,
+                Some(DISK_TARGET),
+            ),
             row("count p50, µs", at(count, p50, 1e6), 2, Some(COUNT_TARGET)),
             row("count p99, µs", at(count, p99, 1e6), 2, None),
             row("  count p50, µs (infini-gram: pybind call)", binding_row(p50), 2, None),
             row("  count p99, µs (infini-gram: pybind call)", binding_row(p99), 2, None),
             row("longest match / 256-token text p50, ms", at(longest, p50, 1e3), 3, None),
             row("longest match / 256-token text p99, ms", at(longest, p99, 1e3), 3, None),
-            row("attribution / 256-token text p50, ms", at(attribute, p50, 1e3), 3, Some(ATTRIBUTE_TARGET)),
+            row(
+                "attribution / 256-token text p50, ms",
+                at(attribute, p50, 1e3),
+                3,
+                Some(ATTRIBUTE_TARGET),
+            ),
             row("attribution / 256-token text p99, ms", at(attribute, p99, 1e3), 3, None),
         ]
     }
@@ -153,12 +176,24 @@ impl Report<'_> {
         let tokengrams = self.runs.tokengrams.as_ref();
         let infini_gram = self.runs.infini_gram.as_ref();
         vec![
-            ("count: ours = tokengrams".into(), Self::agreement(ours.map(|r| &r.counts), tokengrams.map(|r| &r.counts))),
-            ("count: ours = infini-gram".into(), Self::agreement(ours.map(|r| &r.counts), infini_gram.map(|r| &r.counts))),
-            ("count: tokengrams = infini-gram".into(), Self::agreement(tokengrams.map(|r| &r.counts), infini_gram.map(|r| &r.counts))),
+            (
+                "count: ours = tokengrams".into(),
+                Self::agreement(ours.map(|r| &r.counts), tokengrams.map(|r| &r.counts)),
+            ),
+            (
+                "count: ours = infini-gram".into(),
+                Self::agreement(ours.map(|r| &r.counts), infini_gram.map(|r| &r.counts)),
+            ),
+            (
+                "count: tokengrams = infini-gram".into(),
+                Self::agreement(tokengrams.map(|r| &r.counts), infini_gram.map(|r| &r.counts)),
+            ),
             (
                 "longest match at every position: ours = infini-gram creativity".into(),
-                Self::agreement(ours.map(|r| &r.longest_matches), infini_gram.map(|r| &r.longest_matches)),
+                Self::agreement(
+                    ours.map(|r| &r.longest_matches),
+                    infini_gram.map(|r| &r.longest_matches),
+                ),
             ),
             (
                 format!(
@@ -219,7 +254,8 @@ impl Report<'_> {
             "{:<46} {:>11} {:>11} {:>11}  {:>8} {:>8}  target",
             "metric", "ours", "tokengrams", "infini-gram", "tg÷ours", "ig÷ours"
         );
-        let cell = |v: Option<f64>, p: usize| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.p$}"));
+        let cell =
+            |v: Option<f64>, p: usize| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.p$}"));
         let ratio = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.2}×"));
         for row in self.rows() {
             let target = match (row.target, row.verdict()) {
@@ -249,7 +285,8 @@ impl Report<'_> {
             };
             let _ = writeln!(out, "  {what:<64} {verdict}");
         }
-        let spans = self.each(|r| (!r.spans.is_empty()).then(|| r.spans.iter().map(Vec::len).sum::<usize>()));
+        let spans = self
+            .each(|r| (!r.spans.is_empty()).then(|| r.spans.iter().map(Vec::len).sum::<usize>()));
         let _ = writeln!(
             out,
             "  attributed spans over all texts: ours {}, infini-gram {} (ours keeps spans of any frequency)",

@@ -24,10 +24,10 @@ pub mod system;
 pub mod validation;
 pub mod vesting;
 
+pub use content::{ContentFacts, ContentProblem, ContentSource, NoContent, ParseOptions};
 pub use execution::{BlockOutcome, ExecutionMode, execute_block};
 pub use fees::ChainSpec;
 pub use genesis::{Genesis, GenesisError};
 pub use state::{Account, MemoryState, Overlay, StateChanges, StateError, StateView};
-pub use content::{ContentFacts, ContentProblem, ContentSource, NoContent, ParseOptions};
 pub use validation::InvalidTransaction;
 pub use vesting::VestingSchedule;
