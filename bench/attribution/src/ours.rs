@@ -22,6 +22,7 @@ pub(crate) fn run(
         .into_iter()
         .map(|d| Document { id: d.id, rows: vec![d.text] })
         .collect();
+    let load_seconds = started.elapsed().as_secs_f64();
     build_index(dir, &tokenizer, &documents, &mut |_| {})?;
     drop(documents);
     let index = Index::open(dir)?;
@@ -43,6 +44,7 @@ pub(crate) fn run(
             peak_rss_bytes,
             disk_bytes: measure::dir_bytes(dir)?,
             disk_note: None,
+            load_seconds: Some(load_seconds),
             suffix_array_seconds: None,
         },
         tokens: index.num_tokens(),

@@ -18,6 +18,10 @@ pub(crate) struct Build {
     /// How `disk_bytes` was found, where not by listing the index folder.
     #[serde(default)]
     pub(crate) disk_note: Option<String>,
+    /// Seconds of that spent reading and parsing `documents.jsonl` (ours,
+    /// tokengrams; infini-gram's own tokenize step reads it).
+    #[serde(default)]
+    pub(crate) load_seconds: Option<f64>,
     /// infini-gram: seconds of its suffix-array step alone (its log).
     #[serde(default)]
     pub(crate) suffix_array_seconds: Option<f64>,

@@ -13,6 +13,7 @@ const SEPARATOR: u16 = 0xFF;
 pub(crate) fn run(documents: &Path, workload: &Workload) -> eyre::Result<system::SystemRun> {
     let started = Instant::now();
     let documents = corpus::load(documents)?;
+    let load_seconds = started.elapsed().as_secs_f64();
     let bytes: usize = documents.iter().map(|d| d.text.len() + 1).sum();
     let mut text: Vec<u16> = Vec::with_capacity(bytes);
     for document in &documents {
@@ -37,6 +38,7 @@ pub(crate) fn run(documents: &Path, workload: &Workload) -> eyre::Result<system:
             // Its on-disk form (MemmapIndex) is the u16 text plus the u64 table.
             disk_bytes: tokens * (2 + 8),
             disk_note: Some("u16 text + u64 suffix table (its MemmapIndex files), computed".into()),
+            load_seconds: Some(load_seconds),
             suffix_array_seconds: None,
         },
         tokens,
