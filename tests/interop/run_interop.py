@@ -10,7 +10,7 @@ viem_transfer.mjs and web3py_transfer.py against each, and rpc_diff.py with
 one anvil on each side (must report no difference).
 
 With --node URL (the node under test, chain id 1337, standard dev accounts):
-runs viem_transfer.mjs and web3py_transfer.py against URL and rpc_diff.py URL
+runs viem_transfer.mjs, web3py_transfer.py and viem_datanets.mjs against URL and rpc_diff.py URL
 against a fresh anvil (--chain-id 1337, mining per transaction).
 
 Prints one line per check and "N passed, M failed"; exits 1 if any failed.
@@ -104,6 +104,9 @@ def main():
         for label, url in targets:
             check(f"viem_transfer.mjs [{label}]", ["node", os.path.join(HERE, "viem_transfer.mjs"), url])
             check(f"web3py_transfer.py [{label}]", [PY, os.path.join(HERE, "web3py_transfer.py"), url])
+        if args.node:
+            # anvil has no datanets system contract: only the node under test.
+            check("viem_datanets.mjs [node]", ["node", os.path.join(HERE, "viem_datanets.mjs"), args.node])
         for i, (label, u1, u2) in enumerate(diff_pairs):
             cmd = [PY, os.path.join(HERE, "rpc_diff.py"), u1, u2]
             if args.json_out_dir:
