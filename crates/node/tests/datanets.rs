@@ -402,6 +402,21 @@ into a poison, so we wrote that the log is sent to the harbour master at the end
         matches["lengths"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
     assert_eq!(lengths, vec![1, 2, 3, 4, 5, 6, 7, 8, 0], "no \"!\" in version 2");
 
+    // Calls the contract refuses before running: value, too little gas.
+    let from = dev::dev_signer(5).address();
+    let payable = json!({ "from": from, "to": DATANETS, "value": "0x1",
+        "data": Bytes::from(IDatanets::datanetCountCall {}.abi_encode()) });
+    let error = node.call("eth_estimateGas", vec![payable]).await.unwrap_err();
+    assert!(error.message().contains("not payable"), "{error:?}");
+    let starved = json!({ "from": from, "to": DATANETS, "gas": "0x61a8",
+        "data": Bytes::from(IDatanets::datanetCountCall {}.abi_encode()) });
+    let error = node.call("eth_call", vec![starved]).await.unwrap_err();
+    assert!(error.message().contains("out of gas"), "{error:?}");
+    let count =
+        json!({ "to": DATANETS, "data": Bytes::from(IDatanets::datanetCountCall {}.abi_encode()) });
+    let answer = node.ok("eth_call", vec![count]).await;
+    assert_eq!(answer, json!(format!("0x{}", "0".repeat(63) + "1")));
+
     // Hostile queries.
     for (args, needle) in [
         (vec![json!(1), json!(9), json!("x")], "no published version 9"),

@@ -626,7 +626,10 @@ fn system_call(
         content: ctx.chain.content(),
     };
     let input = request.input.input().map(|data| &data[..]).unwrap_or_default();
-    let gas = request.gas.unwrap_or(block.gas_limit);
+    // The call gets what is left of the gas after the intrinsic cost, as
+    // inside a transaction.
+    let intrinsic = fees::intrinsic_gas_of(input, request.access_list.as_ref());
+    let gas = request.gas.unwrap_or(block.gas_limit).saturating_sub(intrinsic);
     let outcome = ol_ledger::system::call(state, env, to, input, gas).map_err(internal)?;
     if !outcome.success {
         let reason = outcome.revert_reason.clone().unwrap_or_default();
