@@ -167,8 +167,10 @@ def main():
 
     # Byte tokens: 0xff separates documents, so the vocabulary is 0..=254
     # (the U8 engine takes vocab_size as a u8).
+    opening = time.perf_counter()
     engine = InfiniGramEngine(index_dir=arguments.index, eos_token_id=254, vocab_size=255,
                               version=4, token_dtype="u8")
+    built["open_seconds"] = time.perf_counter() - opening
     # Byte tokens: the UTF-8 bytes of each query and text.
     queries = [list(q.encode("utf-8")) for q in workload["count_queries"]]
     texts = [list(t.encode("utf-8")) for t in workload["texts"]]

@@ -25,7 +25,9 @@ pub(crate) fn run(
     let load_seconds = started.elapsed().as_secs_f64();
     build_index(dir, &tokenizer, &documents, &mut |_| {})?;
     drop(documents);
+    let opening = Instant::now();
     let index = Index::open(dir)?;
+    let open_seconds = opening.elapsed().as_secs_f64();
     let seconds = started.elapsed().as_secs_f64();
     let peak_rss_bytes = measure::peak_rss_bytes();
     eprintln!("ours: built in {seconds:.1} s");
@@ -46,6 +48,7 @@ pub(crate) fn run(
             disk_note: None,
             load_seconds: Some(load_seconds),
             suffix_array_seconds: None,
+            open_seconds: Some(open_seconds),
         },
         tokens: index.num_tokens(),
         count_seconds,

@@ -25,6 +25,12 @@ pub(crate) struct Build {
     /// infini-gram: seconds of its suffix-array step alone (its log).
     #[serde(default)]
     pub(crate) suffix_array_seconds: Option<f64>,
+    /// Seconds to open the built index, page cache warm: ours `Index::open`
+    /// (part of `seconds`; it builds the range-minimum levels from the
+    /// suffix array), infini-gram `InfiniGramEngine(...)` (not part of
+    /// `seconds`). tokengrams has nothing to open.
+    #[serde(default)]
+    pub(crate) open_seconds: Option<f64>,
 }
 
 /// One system's build and query results.

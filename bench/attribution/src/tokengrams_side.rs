@@ -40,6 +40,7 @@ pub(crate) fn run(documents: &Path, workload: &Workload) -> eyre::Result<system:
             disk_note: Some("u16 text + u64 suffix table (its MemmapIndex files), computed".into()),
             load_seconds: Some(load_seconds),
             suffix_array_seconds: None,
+            open_seconds: None,
         },
         tokens,
         count_seconds,
