@@ -9,9 +9,9 @@ use std::path::Path;
 
 use common::*;
 use ol_attribution::index::{
-    BuildOptions, BuildPhase, BuildProgress, DOCUMENTS_FILE, Document, Index, IndexError,
-    IndexManifest, MANIFEST_FILE, RMQ_FILE, SUFFIX_ARRAY_FILE, TOKENS_FILE, build_index,
-    build_index_with,
+    BuildOptions, BuildPhase, BuildProgress, DOCUMENTS_FILE, Document, FORMAT_VERSION, Index,
+    IndexError, IndexManifest, MANIFEST_FILE, SUFFIX_ARRAY_FILE, TOKENS_FILE, build_index,
+    build_index_with, id_width, pointer_width,
 };
 use ol_attribution::span::{AttributionParams, attribute};
 use ol_attribution::tokenizer::Tokenizer;
@@ -153,7 +153,7 @@ fn builds_are_deterministic() {
     let b = build_index(second.path(), &tokenizer, &documents, &mut |_| {}).expect("builds");
     assert_eq!(a, b);
     assert_eq!(a.index_hash.len(), 64);
-    for name in [MANIFEST_FILE, TOKENS_FILE, SUFFIX_ARRAY_FILE, DOCUMENTS_FILE, RMQ_FILE] {
+    for name in [MANIFEST_FILE, TOKENS_FILE, SUFFIX_ARRAY_FILE, DOCUMENTS_FILE] {
         let x = fs::read(first.path().join(name)).expect("read");
         let y = fs::read(second.path().join(name)).expect("read");
         assert!(x == y, "{name} differs between two builds");
@@ -167,9 +167,12 @@ fn builds_are_deterministic() {
             .expect("builds");
         assert_eq!(threaded, a, "{threads} threads");
     }
-    // Rebuilding in place gives the same index again.
+    // Rebuilding in place gives the same index again, and removes the
+    // range-minimum file a version-1 index had.
+    fs::write(first.path().join("rmq.bin"), b"levels").expect("write");
     let c = build_index(first.path(), &tokenizer, &documents, &mut |_| {}).expect("rebuilds");
     assert_eq!(a, c);
+    assert!(!first.path().join("rmq.bin").exists());
     // Acceptance order is part of the index.
     let mut reordered = documents.clone();
     reordered.swap(0, 1);
@@ -288,7 +291,8 @@ fn corrupt_manifests_are_refused() {
         ("separator", Box::new(|m| m.separator = 0)),
         ("tokenizer name", Box::new(|m| m.tokenizer = "../../etc".into())),
         ("files", Box::new(|m| m.files.swap(0, 1))),
-        ("rmq branching", Box::new(|m| m.rmq_branching = 2)),
+        ("id width", Box::new(|m| m.id_width = 0)),
+        ("id width", Box::new(|m| m.id_width = 9)),
         ("listed as", Box::new(|m| m.num_documents += 1)),
         ("pointer width", Box::new(|m| m.num_tokens = u64::MAX)),
         (
@@ -312,6 +316,62 @@ fn corrupt_manifests_are_refused() {
 }
 
 #[test]
+fn other_format_versions_are_refused_by_version() {
+    // A version-1 manifest (it had `rmqBranching` and an `rmq.bin` entry):
+    // the message names the version, not the unknown field.
+    expect_invalid(
+        open_damaged(|d| {
+            let path = d.join(MANIFEST_FILE);
+            let mut json: serde_json::Value =
+                serde_json::from_slice(&fs::read(&path).expect("read")).expect("json");
+            json["formatVersion"] = 1.into();
+            json["rmqBranching"] = 256.into();
+            fs::write(&path, serde_json::to_vec(&json).expect("json")).expect("write");
+        }),
+        &format!("format version 1 (this build reads {FORMAT_VERSION}"),
+    );
+}
+
+/// `documents.bin` of `manifest`'s index: (offsets, ids).
+fn read_documents(dir: &Path, manifest: &IndexManifest) -> (Vec<u64>, Vec<u64>) {
+    let bytes = fs::read(dir.join(DOCUMENTS_FILE)).expect("read");
+    let count = manifest.num_documents as usize;
+    let (offsets, ids) = bytes.split_at(count * usize::from(manifest.pointer_width));
+    let unpack = |bytes: &[u8], width: u8| -> Vec<u64> {
+        bytes
+            .chunks(usize::from(width))
+            .map(|c| {
+                let mut word = [0u8; 8];
+                word[..c.len()].copy_from_slice(c);
+                u64::from_le_bytes(word)
+            })
+            .collect()
+    };
+    (unpack(offsets, manifest.pointer_width), unpack(ids, manifest.id_width))
+}
+
+/// Rewrites `documents.bin` with `offsets` and `ids` at `id_width` bytes per
+/// id, and the manifest to match (size, sha256, id width, index hash), so
+/// that only the structure checks can refuse it.
+fn write_documents(dir: &Path, offsets: &[u64], ids: &[u64], id_width: u8) {
+    use sha2::{Digest as _, Sha256};
+    let mut manifest = read_manifest(dir);
+    let mut bytes = Vec::new();
+    for offset in offsets {
+        bytes.extend_from_slice(&offset.to_le_bytes()[..usize::from(manifest.pointer_width)]);
+    }
+    for id in ids {
+        bytes.extend_from_slice(&id.to_le_bytes()[..usize::from(id_width)]);
+    }
+    fs::write(dir.join(DOCUMENTS_FILE), &bytes).expect("write");
+    manifest.id_width = id_width;
+    let entry = manifest.files.iter_mut().find(|f| f.name == DOCUMENTS_FILE).expect("listed");
+    entry.bytes = bytes.len() as u64;
+    entry.sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    write_manifest(dir, manifest, true);
+}
+
+#[test]
 fn corrupt_data_files_are_refused() {
     expect_invalid(
         open_damaged(|d| {
@@ -322,30 +382,57 @@ fn corrupt_data_files_are_refused() {
         "the manifest says",
     );
     assert!(matches!(
-        open_damaged(|d| fs::remove_file(d.join(RMQ_FILE)).expect("remove")),
-        Err(IndexError::Io { .. }) | Err(IndexError::Invalid { .. })
+        open_damaged(|d| fs::remove_file(d.join(DOCUMENTS_FILE)).expect("remove")),
+        Err(IndexError::Io { .. })
     ));
-    // Document offsets out of order.
+    // Document offsets out of order, past the corpus, or not starting at 0
+    // (the file's bytes edited in place, and a consistent rewrite).
     expect_invalid(
         open_damaged(|d| {
+            let width = usize::from(read_manifest(d).pointer_width);
             let path = d.join(DOCUMENTS_FILE);
             let mut bytes = fs::read(&path).expect("read");
-            bytes[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
+            bytes[width..2 * width].fill(0xFF);
             fs::write(&path, bytes).expect("write");
         }),
         "starts at token",
     );
-    // Two documents with one contribution id.
+    type Edit = fn(&mut Vec<u64>, &mut Vec<u64>, u64);
+    let edits: [(&str, Edit); 5] = [
+        ("starts at token", |offsets, _, _| offsets.swap(1, 2)),
+        ("starts at token", |offsets, _, n| offsets[3] = n + 1),
+        ("starts at token", |offsets, _, _| offsets[0] = 1),
+        ("appears twice", |_, ids, _| ids[3] = ids[1]),
+        // Document 1 now ends one token into document 2.
+        ("separator", |offsets, _, _| offsets[2] += 1),
+    ];
+    for (needle, edit) in edits {
+        expect_invalid(
+            open_damaged(|d| {
+                let manifest = read_manifest(d);
+                let (mut offsets, mut ids) = read_documents(d, &manifest);
+                edit(&mut offsets, &mut ids, manifest.num_tokens);
+                write_documents(d, &offsets, &ids, manifest.id_width);
+            }),
+            needle,
+        );
+    }
+    // Ids wider than the largest needs: a second encoding of the same index.
     expect_invalid(
         open_damaged(|d| {
-            let path = d.join(DOCUMENTS_FILE);
-            let mut bytes = fs::read(&path).expect("read");
-            let id: [u8; 8] = bytes[8..16].try_into().expect("8 bytes");
-            bytes[24..32].copy_from_slice(&id);
-            fs::write(&path, bytes).expect("write");
+            let manifest = read_manifest(d);
+            let (offsets, ids) = read_documents(d, &manifest);
+            write_documents(d, &offsets, &ids, manifest.id_width + 1);
         }),
-        "appears twice",
+        "id width",
     );
+    // The untouched rewrite opens: the edits above are what is refused.
+    open_damaged(|d| {
+        let manifest = read_manifest(d);
+        let (offsets, ids) = read_documents(d, &manifest);
+        write_documents(d, &offsets, &ids, manifest.id_width);
+    })
+    .expect("a faithful rewrite opens");
     // A document boundary without its separator.
     expect_invalid(
         open_damaged(|d| {
@@ -361,20 +448,35 @@ fn corrupt_data_files_are_refused() {
 
 #[test]
 fn hostile_pointers_give_errors_from_verify_and_never_panic() {
-    for (file, fill) in
-        [(SUFFIX_ARRAY_FILE, 0xFFu8), (SUFFIX_ARRAY_FILE, 0x00), (RMQ_FILE, 0xFF), (RMQ_FILE, 0x00)]
-    {
+    // The range-minimum levels are built from whatever the suffix array holds.
+    let noise = |len: usize| -> Vec<u8> {
+        let mut seed = 99u64;
+        (0..len)
+            .map(|_| {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                (seed >> 56) as u8
+            })
+            .collect()
+    };
+    type Fill<'a> = &'a dyn Fn(usize) -> Vec<u8>;
+    let fills: [(&str, Fill); 4] = [
+        ("0xFF", &|len| vec![0xFF; len]),
+        ("0x00", &|len| vec![0x00; len]),
+        ("0x80", &|len| vec![0x80; len]),
+        ("noise", &noise),
+    ];
+    for (name, fill) in fills {
         let dir = tempfile::tempdir().expect("tempdir");
         let tokenizer = Tokenizer::byte();
         let documents = shakespeare(20, 30_000);
         build_index(dir.path(), &tokenizer, &documents, &mut |_| {}).expect("builds");
-        let path = dir.path().join(file);
+        let path = dir.path().join(SUFFIX_ARRAY_FILE);
         let len = fs::metadata(&path).expect("metadata").len() as usize;
-        fs::write(&path, vec![fill; len]).expect("overwrite");
+        fs::write(&path, fill(len)).expect("overwrite");
         let index = Index::open(dir.path()).expect("sizes are right, so it opens");
         assert!(
             matches!(index.verify(), Err(IndexError::HashMismatch { .. })),
-            "{file} filled with {fill}"
+            "suffix array filled with {name}"
         );
         let text = tokenizer
             .encode("Fair is foul, and foul is fair: Hover through the fog and filthy air.");
@@ -387,5 +489,52 @@ fn hostile_pointers_give_errors_from_verify_and_never_panic() {
         if result.matched {
             assert_eq!(result.shares.iter().map(|s| u32::from(s.bps)).sum::<u32>(), 10_000);
         }
+    }
+}
+
+/// On disk an index is its token stream, its suffix array, its document
+/// table and the manifest, nothing else: bytes per token = token width +
+/// pointer width + (pointer width + id width) × D / N + manifest / N.
+#[test]
+fn disk_holds_tokens_pointers_documents_and_the_manifest_only() {
+    let byte = Tokenizer::byte();
+    let gpt2 = Tokenizer::gpt2().expect("gpt2 loads");
+    let small = vec![Document { id: 0, rows: vec!["ab".into()] }];
+    let cases: [(&Tokenizer, Vec<Document>); 4] = [
+        (&byte, shakespeare(40, usize::MAX)),
+        (&byte, shakespeare(5, 5_000)),
+        (&gpt2, shakespeare(25, 40_000)),
+        (&byte, small),
+    ];
+    for (tokenizer, documents) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let index = build(dir.path(), tokenizer, &documents);
+        let manifest = index.manifest();
+        let (n, d) = (manifest.num_tokens, manifest.num_documents);
+        let token_width = tokenizer.token_width() as u64;
+        let width = pointer_width(n) as u64;
+        let largest = documents.iter().map(|doc| doc.id).max().expect("documents");
+        let ids = id_width(largest) as u64;
+        assert_eq!(u64::from(manifest.pointer_width), width);
+        assert_eq!(u64::from(manifest.id_width), ids);
+
+        let mut names = Vec::new();
+        let mut on_disk = 0u64;
+        for entry in fs::read_dir(dir.path()).expect("read dir") {
+            let entry = entry.expect("entry");
+            names.push(entry.file_name().to_string_lossy().into_owned());
+            on_disk += entry.metadata().expect("metadata").len();
+        }
+        names.sort();
+        assert_eq!(names, [DOCUMENTS_FILE, MANIFEST_FILE, SUFFIX_ARRAY_FILE, TOKENS_FILE]);
+        let manifest_bytes = fs::metadata(dir.path().join(MANIFEST_FILE)).expect("meta").len();
+        assert!(manifest_bytes < 1024, "manifest is {manifest_bytes} bytes");
+        let expected = n * (token_width + width) + d * (width + ids) + manifest_bytes;
+        assert_eq!(on_disk, expected, "{n} tokens, {d} documents");
+        let per_token = on_disk as f64 / n as f64;
+        let formula = (token_width + width) as f64
+            + (width + ids) as f64 * d as f64 / n as f64
+            + manifest_bytes as f64 / n as f64;
+        assert!((per_token - formula).abs() < 1e-9, "{per_token} vs {formula}");
     }
 }

@@ -34,9 +34,8 @@ use sha2::{Digest as _, Sha256};
 use super::IndexError;
 use super::format::{
     self, DATA_FILES, DOCUMENTS_FILE, FORMAT_VERSION, IndexFile, IndexManifest, MANIFEST_FILE,
-    RMQ_BRANCHING, RMQ_FILE, SUFFIX_ARRAY_FILE, TOKENS_FILE,
+    SUFFIX_ARRAY_FILE, TOKENS_FILE,
 };
-use super::rmq;
 use crate::tokenizer::Tokenizer;
 
 /// One contribution to index: its id and its normalised rows, in order.
@@ -72,6 +71,10 @@ pub struct BuildProgress {
 
 /// Documents tokenised per batch (one progress report each).
 const BATCH: usize = 1024;
+
+/// Files that older format versions wrote and this one does not
+/// (`rmq.bin`: version 1's range-minimum levels).
+const RETIRED_FILES: [&str; 1] = ["rmq.bin"];
 
 /// Bytes written between two progress reports.
 const WRITE_REPORT: u64 = 16 << 20;
@@ -293,12 +296,10 @@ fn write_index<T: StoredToken>(
     let num_tokens = tokens.len() as u64;
     let width = format::pointer_width(num_tokens);
     let token_width = tokenizer.token_width();
-    let levels = rmq::build_levels(sa.len(), |i| sa.get(i));
-    let level_entries: u64 = levels.iter().map(|l| l.len() as u64).sum();
+    let id_width = format::id_width(documents.iter().map(|d| d.id).max().unwrap_or(0));
     let total = num_tokens * token_width as u64
         + num_tokens * width as u64
-        + documents.len() as u64 * format::DOCUMENT_RECORD as u64
-        + level_entries * width as u64;
+        + documents.len() as u64 * (width + id_width) as u64;
 
     fs::create_dir_all(dir).map_err(|e| IndexError::io(dir, e))?;
     let mut staged = Staged { dir: dir.to_path_buf(), installed: false };
@@ -318,15 +319,9 @@ fn write_index<T: StoredToken>(
         write_packed(out, buf, (0..sa.len()).map(|i| sa.get(i)), width)
     })?);
     files.push(writer.write_file(&staged.temp(DOCUMENTS_FILE), |out, buf| {
-        buf.clear();
-        for (document, start) in documents.iter().zip(starts) {
-            buf.extend_from_slice(&start.to_le_bytes());
-            buf.extend_from_slice(&document.id.to_le_bytes());
-        }
-        out.write(buf)
-    })?);
-    files.push(writer.write_file(&staged.temp(RMQ_FILE), |out, buf| {
-        write_packed(out, buf, levels.iter().flatten().copied(), width)
+        // Offsets are at most N, so the pointer width holds them.
+        write_packed(out, buf, starts.iter().copied(), width)?;
+        write_packed(out, buf, documents.iter().map(|d| d.id), id_width)
     })?);
     for (file, name) in files.iter_mut().zip(DATA_FILES) {
         file.name = name.to_owned();
@@ -340,7 +335,7 @@ fn write_index<T: StoredToken>(
         num_tokens,
         num_documents: documents.len() as u64,
         pointer_width: width as u8,
-        rmq_branching: RMQ_BRANCHING as u32,
+        id_width: id_width as u8,
         files,
         index_hash: String::new(),
     };
@@ -464,6 +459,15 @@ impl Staged {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(IndexError::io(&manifest, e)),
+        }
+        // Files of older formats, so a rebuild in place leaves only this one's.
+        for name in RETIRED_FILES {
+            let path = self.dir.join(name);
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(IndexError::io(&path, e)),
+            }
         }
         for name in DATA_FILES.iter().chain([&MANIFEST_FILE]) {
             let target = self.dir.join(name);

@@ -5,7 +5,9 @@ use sha2::{Digest as _, Sha256};
 
 /// Version of the file layout described in the module documentation of
 /// [`crate::index`]. An index of another version is refused on open.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2 dropped `rmq.bin` (the range-minimum levels are built when the
+/// index opens) and packed the document table into the pointer and id widths.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Name of the manifest file.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -15,19 +17,9 @@ pub const TOKENS_FILE: &str = "tokens.bin";
 pub const SUFFIX_ARRAY_FILE: &str = "suffix_array.bin";
 /// Name of the document table file.
 pub const DOCUMENTS_FILE: &str = "documents.bin";
-/// Name of the range-minimum file.
-pub const RMQ_FILE: &str = "rmq.bin";
 
 /// The data files, in the order the manifest lists them.
-pub(crate) const DATA_FILES: [&str; 4] = [TOKENS_FILE, SUFFIX_ARRAY_FILE, DOCUMENTS_FILE, RMQ_FILE];
-
-/// Fan-out of the range-minimum levels: level `k + 1` holds the minimum of
-/// each block of `RMQ_BRANCHING` entries of level `k` (level 0 is the suffix
-/// array). 256 keeps the structure under 0.4 % of the suffix array.
-pub const RMQ_BRANCHING: usize = 256;
-
-/// Bytes of one document record: token offset (u64 LE), contribution id (u64 LE).
-pub(crate) const DOCUMENT_RECORD: usize = 16;
+pub(crate) const DATA_FILES: [&str; 3] = [TOKENS_FILE, SUFFIX_ARRAY_FILE, DOCUMENTS_FILE];
 
 /// A manifest larger than this is not an index manifest.
 pub(crate) const MAX_MANIFEST_BYTES: u64 = 64 * 1024;
@@ -36,20 +28,19 @@ pub(crate) const MAX_MANIFEST_BYTES: u64 = 64 * 1024;
 /// fewest whole bytes that hold `num_tokens` (so every position `< N`, as
 /// infini-gram does), at least one.
 pub fn pointer_width(num_tokens: u64) -> usize {
-    let bits = 64 - num_tokens.leading_zeros() as usize;
-    bits.div_ceil(8).max(1)
+    whole_bytes(num_tokens)
 }
 
-/// Entry counts of the range-minimum levels above the suffix array, lowest
-/// first; the top level has at most [`RMQ_BRANCHING`] entries.
-pub(crate) fn rmq_level_lengths(num_tokens: u64) -> Vec<u64> {
-    let mut levels = Vec::new();
-    let mut len = num_tokens;
-    while len > RMQ_BRANCHING as u64 {
-        len = len.div_ceil(RMQ_BRANCHING as u64);
-        levels.push(len);
-    }
-    levels
+/// Bytes per contribution id in `documents.bin` when the largest id is
+/// `largest_id`: the fewest whole bytes that hold it, at least one.
+pub fn id_width(largest_id: u64) -> usize {
+    whole_bytes(largest_id)
+}
+
+/// The fewest whole bytes (at least one) that hold `value`.
+fn whole_bytes(value: u64) -> usize {
+    let bits = 64 - value.leading_zeros() as usize;
+    bits.div_ceil(8).max(1)
 }
 
 /// One data file of an index, as the manifest records it.
@@ -69,8 +60,10 @@ pub struct IndexFile {
 /// `index_hash` is sha256 over the canonical content: the compact JSON of
 /// every other field, in the order declared here (see
 /// [`IndexManifest::compute_index_hash`]). Because each file's sha256 is part
-/// of that content, `index_hash` commits to every byte of the index; it is
-/// the value a datanet version records on chain.
+/// of that content, `index_hash` commits to every byte of the index (the
+/// range-minimum levels are not stored: they are a function of the suffix
+/// array, rebuilt on open); it is the value a datanet version records on
+/// chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IndexManifest {
@@ -86,11 +79,13 @@ pub struct IndexManifest {
     pub num_tokens: u64,
     /// Documents (contributions), empty ones included.
     pub num_documents: u64,
-    /// Bytes per suffix-array pointer, [`pointer_width`]`(N)`.
+    /// Bytes per suffix-array pointer and per document offset,
+    /// [`pointer_width`]`(N)`.
     pub pointer_width: u8,
-    /// [`RMQ_BRANCHING`].
-    pub rmq_branching: u32,
-    /// The data files, in the fixed order tokens, suffix array, documents, rmq.
+    /// Bytes per contribution id in `documents.bin`, [`id_width`] of the
+    /// largest id.
+    pub id_width: u8,
+    /// The data files, in the fixed order tokens, suffix array, documents.
     pub files: Vec<IndexFile>,
     /// sha256 of the canonical content, lowercase hex.
     pub index_hash: String,
@@ -107,7 +102,7 @@ struct CanonicalManifest<'a> {
     num_tokens: u64,
     num_documents: u64,
     pointer_width: u8,
-    rmq_branching: u32,
+    id_width: u8,
     files: &'a [IndexFile],
 }
 
@@ -122,7 +117,7 @@ impl IndexManifest {
             num_tokens: self.num_tokens,
             num_documents: self.num_documents,
             pointer_width: self.pointer_width,
-            rmq_branching: self.rmq_branching,
+            id_width: self.id_width,
             files: &self.files,
         };
         // Serialising plain structs of strings and integers cannot fail.
@@ -162,10 +157,12 @@ mod tests {
     }
 
     #[test]
-    fn rmq_levels_shrink_to_one_block() {
-        assert!(rmq_level_lengths(256).is_empty());
-        assert_eq!(rmq_level_lengths(257), vec![2]);
-        assert_eq!(rmq_level_lengths(100_000), vec![391, 2]);
+    fn id_width_is_minimal() {
+        assert_eq!(id_width(0), 1);
+        assert_eq!(id_width(255), 1);
+        assert_eq!(id_width(7_189), 2);
+        assert_eq!(id_width(90_000), 3);
+        assert_eq!(id_width(u64::MAX), 8);
     }
 
     #[test]

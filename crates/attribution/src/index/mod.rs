@@ -4,20 +4,28 @@
 //!
 //! # Files
 //!
-//! An index is a directory of five files (all integers little-endian):
+//! An index is a directory of four files (all integers little-endian):
 //!
 //! | file | contents | size |
 //! | --- | --- | --- |
 //! | `tokens.bin` | the token stream: each document's rows, each row followed by the separator token (`0xFF` for bytes, `0xFFFF` for BPE), documents in acceptance order | N × token width (1 or 2) |
 //! | `suffix_array.bin` | the suffix array: start positions of the N suffixes in lexicographic order of token ids, each in `pointer_width` = ⌈log₂(N+1)/8⌉ bytes | N × pointer width |
-//! | `documents.bin` | per document, in acceptance order: first token offset (u64), contribution id (u64) | 16 × D |
-//! | `rmq.bin` | range-minimum levels over the suffix array: level 1 holds the minimum of every 256 pointers, level 2 of every 256 level-1 entries, … until a level has ≤ 256 entries; pointer width each | ≈ N × pointer width / 255 |
-//! | `manifest.json` | [`IndexManifest`]: format version, tokenizer, counts, widths, each file's size and sha256, and `index_hash` over all of it | < 2 KiB |
+//! | `documents.bin` | the D documents' first token offsets in acceptance order, each in `pointer_width` bytes; then their contribution ids in the same order, each in `id_width` = ⌈log₂(largest id + 1)/8⌉ bytes (at least 1) | D × (pointer width + id width) |
+//! | `manifest.json` | [`IndexManifest`]: format version, tokenizer, counts, widths, each data file's size and sha256, and `index_hash` over all of it | < 1 KiB |
 //!
-//! So a byte-tokenised index takes 1 + w + w/255 bytes per token (w = 3
-//! below 16.7M tokens, 4 below 4.3G), the same as infini-gram's token and
-//! pointer files. Separators are never produced by a tokenizer, so no match
-//! crosses a row or document boundary; they are counted in N.
+//! So a byte-tokenised index takes 1 + w + D·(w + id width)/N bytes per
+//! token plus the manifest (w = 3 below 16.7M tokens, 4 below 4.3G): the
+//! same token and pointer files as infini-gram, and a document table of
+//! w + id width bytes per document (6 on a 109.5M-token corpus of 7,190
+//! documents) where infini-gram's offsets take 8.
+//! Separators are never produced by a tokenizer, so no match crosses a row
+//! or document boundary; they are counted in N.
+//!
+//! `index_hash` (the value a datanet version records on chain) is sha256
+//! over the manifest's other fields, the three data files' sizes and sha256
+//! among them, so it commits to every byte of the index. The range-minimum
+//! levels that span attribution uses are not stored (nothing else to hash):
+//! [`Index::open`] derives them from the suffix array.
 //!
 //! # Queries
 //!
@@ -31,8 +39,11 @@
 //! excluded, 0.9 ms p50 and ≤ 25 ms worst).
 //!
 //! [`Index::open`] checks the manifest and the structure (sizes, widths,
-//! document table) without reading the large files; [`Index::verify`] hashes
-//! every file against the manifest. A corrupt file never causes a panic or an
+//! document table), then reads the suffix array once, front to back, to build
+//! the range-minimum levels in memory (N·w/255 bytes; about 20 ms for
+//! 109.5M tokens with the page cache warm, the time to read the file from
+//! disk when cold). It does not hash anything: [`Index::verify`] hashes every
+//! file against the manifest. A corrupt file never causes a panic or an
 //! out-of-bounds read: reads are clamped, so it can only give wrong answers,
 //! which `verify` detects.
 
@@ -51,14 +62,14 @@ use sha2::{Digest as _, Sha256};
 
 pub use build::{BuildOptions, BuildPhase, BuildProgress, Document, build_index, build_index_with};
 pub use format::{
-    DOCUMENTS_FILE, FORMAT_VERSION, IndexFile, IndexManifest, MANIFEST_FILE, RMQ_BRANCHING,
-    RMQ_FILE, SUFFIX_ARRAY_FILE, TOKENS_FILE, pointer_width,
+    DOCUMENTS_FILE, FORMAT_VERSION, IndexFile, IndexManifest, MANIFEST_FILE, SUFFIX_ARRAY_FILE,
+    TOKENS_FILE, id_width, pointer_width,
 };
 pub(crate) use search::{Corpus, Match};
 pub(crate) use store::Symbol;
 
-use format::{DATA_FILES, DOCUMENT_RECORD, MAX_MANIFEST_BYTES};
-use rmq::Rmq;
+use format::{DATA_FILES, MAX_MANIFEST_BYTES};
+use rmq::{Levels, Rmq};
 use store::{Documents, Packed};
 
 /// Why an index could not be built, opened or verified.
@@ -115,9 +126,8 @@ pub struct Index {
     tokens: Mmap,
     suffix_array: Mmap,
     documents: Mmap,
-    rmq: Mmap,
-    /// Byte ranges of the range-minimum levels inside `rmq.bin`.
-    rmq_levels: Vec<std::ops::Range<usize>>,
+    /// The range-minimum levels over the suffix array, built on open.
+    levels: Levels,
     /// (contribution id, document index), sorted by id.
     by_id: Vec<(u64, usize)>,
 }
@@ -141,23 +151,23 @@ pub(crate) enum View<'a> {
 }
 
 impl Index {
-    /// Opens the index in `dir`, checking the manifest against itself and the
-    /// files' sizes and the document table, without reading the token stream
-    /// or suffix array (see [`verify`](Self::verify) for that).
+    /// Opens the index in `dir`: checks the manifest against itself and the
+    /// files' sizes and the document table, and builds the range-minimum
+    /// levels from the suffix array (one sequential read of it). Hashes
+    /// nothing; see [`verify`](Self::verify) for that.
     pub fn open(dir: &Path) -> Result<Self, IndexError> {
         let manifest_path = dir.join(MANIFEST_FILE);
         let manifest = read_manifest(&manifest_path)?;
         check_manifest(&manifest_path, &manifest)?;
         let n = manifest.num_tokens;
         let width = u64::from(manifest.pointer_width);
-        let level_lengths = format::rmq_level_lengths(n);
+        let record = width + u64::from(manifest.id_width);
         let expected_sizes = [
             n.checked_mul(u64::from(manifest.token_width)),
             n.checked_mul(width),
-            manifest.num_documents.checked_mul(DOCUMENT_RECORD as u64),
-            level_lengths.iter().sum::<u64>().checked_mul(width),
+            manifest.num_documents.checked_mul(record),
         ];
-        let mut sizes = [0u64; 4];
+        let mut sizes = [0u64; DATA_FILES.len()];
         for ((size, expected), name) in sizes.iter_mut().zip(expected_sizes).zip(DATA_FILES) {
             *size = expected.filter(|&size| isize::try_from(size).is_ok()).ok_or_else(|| {
                 IndexError::invalid(&manifest_path, format!("{name} would be too large to map"))
@@ -165,7 +175,6 @@ impl Index {
         }
         let mut maps = Vec::with_capacity(DATA_FILES.len());
         for ((entry, name), expected) in manifest.files.iter().zip(DATA_FILES).zip(sizes) {
-            let path = dir.join(name);
             if entry.bytes != expected {
                 return Err(IndexError::invalid(
                     &manifest_path,
@@ -175,6 +184,7 @@ impl Index {
                     ),
                 ));
             }
+            let path = dir.join(name);
             let map = map_file(&path)?;
             if map.len() as u64 != expected {
                 return Err(IndexError::invalid(
@@ -185,39 +195,34 @@ impl Index {
             maps.push(map);
         }
         let mut maps = maps.into_iter();
-        let (Some(tokens), Some(suffix_array), Some(documents), Some(rmq)) =
-            (maps.next(), maps.next(), maps.next(), maps.next())
+        let (Some(tokens), Some(suffix_array), Some(documents)) =
+            (maps.next(), maps.next(), maps.next())
         else {
             return Err(IndexError::invalid(&manifest_path, "missing data files"));
         };
-        let mut rmq_levels = Vec::with_capacity(level_lengths.len());
-        let mut offset = 0usize;
-        for len in level_lengths {
-            // Fits: the total was checked against usize above.
-            let bytes = (len * width) as usize;
-            rmq_levels.push(offset..offset + bytes);
-            offset += bytes;
-        }
         let mut index = Self {
             dir: dir.to_path_buf(),
             manifest,
             tokens,
             suffix_array,
             documents,
-            rmq,
-            rmq_levels,
+            levels: Levels::default(),
             by_id: Vec::new(),
         };
+        // The cheap checks first: a bad document table fails before the pass.
         index.by_id = index.check_documents()?;
+        index.levels =
+            Levels::build(&index.suffix_array, usize::from(index.manifest.pointer_width));
         Ok(index)
     }
 
     /// Document offsets start at 0, never decrease, stay within the corpus,
-    /// and each non-empty document ends with a separator; ids are distinct.
-    /// Returns (id, document) sorted by id.
+    /// and each non-empty document ends with a separator; ids are distinct
+    /// and the id width is the one the largest needs. Returns (id, document)
+    /// sorted by id.
     fn check_documents(&self) -> Result<Vec<(u64, usize)>, IndexError> {
         let path = self.dir.join(DOCUMENTS_FILE);
-        let documents = Documents::new(&self.documents, self.manifest.num_tokens);
+        let documents = self.document_table();
         let n = self.manifest.num_tokens;
         let separator = self.manifest.separator;
         let token_at = |position: u64| -> u32 {
@@ -265,13 +270,24 @@ impl Index {
                 format!("contribution {} appears twice", pair[0].0),
             ));
         }
+        let largest = by_id.last().map_or(0, |&(id, _)| id);
+        let needed = id_width(largest);
+        if usize::from(self.manifest.id_width) != needed {
+            return Err(IndexError::invalid(
+                &path,
+                format!(
+                    "id width {} but the largest contribution id, {largest}, needs {needed}",
+                    self.manifest.id_width
+                ),
+            ));
+        }
         Ok(by_id)
     }
 
     /// Hashes every data file and compares it with the manifest (reads the
     /// whole index: about a second per GB).
     pub fn verify(&self) -> Result<(), IndexError> {
-        let maps = [&self.tokens, &self.suffix_array, &self.documents, &self.rmq];
+        let maps = [&self.tokens, &self.suffix_array, &self.documents];
         for (entry, map) in self.manifest.files.iter().zip(maps) {
             let actual = format::hex(&Sha256::digest(&map[..]));
             if actual != entry.sha256 {
@@ -368,9 +384,7 @@ impl Index {
     pub(crate) fn view(&self) -> View<'_> {
         let width = usize::from(self.manifest.pointer_width);
         let sa = Packed::new(&self.suffix_array, width);
-        let levels =
-            self.rmq_levels.iter().map(|r| Packed::new(&self.rmq[r.clone()], width)).collect();
-        let rmq = Rmq::new(sa, levels);
+        let rmq = Rmq::new(sa, self.levels.views());
         let documents = self.document_table();
         let separator = self.manifest.separator;
         if self.manifest.token_width == 1 {
@@ -387,7 +401,14 @@ impl Index {
     }
 
     fn document_table(&self) -> Documents<'_> {
-        Documents::new(&self.documents, self.manifest.num_tokens)
+        // The count fits: `documents.bin` is mapped and holds that many records.
+        Documents::new(
+            &self.documents,
+            self.manifest.num_documents as usize,
+            usize::from(self.manifest.pointer_width),
+            usize::from(self.manifest.id_width),
+            self.manifest.num_tokens,
+        )
     }
 }
 
@@ -418,17 +439,29 @@ fn read_manifest(path: &Path) -> Result<IndexManifest, IndexError> {
             format!("manifest is over {MAX_MANIFEST_BYTES} bytes"),
         ));
     }
-    serde_json::from_slice(&bytes).map_err(|e| IndexError::invalid(path, format!("manifest: {e}")))
+    // The version first, so that an index of another format is refused for
+    // its version rather than for a field this build does not know.
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Version {
+        format_version: u32,
+    }
+    let malformed = |e: serde_json::Error| IndexError::invalid(path, format!("manifest: {e}"));
+    let version: Version = serde_json::from_slice(&bytes).map_err(malformed)?;
+    if version.format_version != FORMAT_VERSION {
+        return Err(IndexError::invalid(
+            path,
+            format!(
+                "format version {} (this build reads {FORMAT_VERSION}; rebuild the index)",
+                version.format_version
+            ),
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(malformed)
 }
 
 fn check_manifest(path: &Path, manifest: &IndexManifest) -> Result<(), IndexError> {
     let fail = |reason: String| Err(IndexError::invalid(path, reason));
-    if manifest.format_version != FORMAT_VERSION {
-        return fail(format!(
-            "format version {} (this build reads {FORMAT_VERSION})",
-            manifest.format_version
-        ));
-    }
     let computed = manifest.compute_index_hash();
     if manifest.index_hash != computed {
         return fail(format!(
@@ -459,8 +492,8 @@ fn check_manifest(path: &Path, manifest: &IndexManifest) -> Result<(), IndexErro
             manifest.pointer_width, manifest.num_tokens
         ));
     }
-    if manifest.rmq_branching as usize != RMQ_BRANCHING {
-        return fail(format!("rmq branching {} (must be {RMQ_BRANCHING})", manifest.rmq_branching));
+    if !(1..=8).contains(&manifest.id_width) {
+        return fail(format!("id width {} (must be 1 to 8)", manifest.id_width));
     }
     let names: Vec<&str> = manifest.files.iter().map(|f| f.name.as_str()).collect();
     if names != DATA_FILES {

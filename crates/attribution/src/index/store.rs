@@ -6,8 +6,6 @@
 
 use std::cmp::Ordering;
 
-use super::format::DOCUMENT_RECORD;
-
 /// One token as stored on disk: `u8` for byte indexes, `[u8; 2]` (u16
 /// little-endian) for BPE indexes.
 pub(crate) trait Symbol: Copy + Eq + Send + Sync + 'static {
@@ -102,40 +100,57 @@ impl<'a> Packed<'a> {
     }
 }
 
-/// The document table: for each document in acceptance order, the offset of
-/// its first token and its contribution id.
+/// The document table, `documents.bin`: each document's first token offset
+/// (pointer width), in acceptance order, then each one's contribution id (id
+/// width), in the same order.
 #[derive(Clone, Copy)]
 pub(crate) struct Documents<'a> {
-    records: &'a [[u8; DOCUMENT_RECORD]],
+    offsets: Packed<'a>,
+    ids: Packed<'a>,
     num_tokens: u64,
 }
 
 impl<'a> Documents<'a> {
-    pub(crate) fn new(bytes: &'a [u8], num_tokens: u64) -> Self {
-        Self { records: bytes.as_chunks::<DOCUMENT_RECORD>().0, num_tokens }
+    /// The table of `count` documents in `bytes`, which the caller has
+    /// checked holds `count × (pointer_width + id_width)` bytes (a shorter
+    /// file reads as fewer documents or ids of `u64::MAX`, never out of
+    /// bounds).
+    pub(crate) fn new(
+        bytes: &'a [u8],
+        count: usize,
+        pointer_width: usize,
+        id_width: usize,
+        num_tokens: u64,
+    ) -> Self {
+        let (offsets, ids) = bytes.split_at(count.saturating_mul(pointer_width).min(bytes.len()));
+        Self {
+            offsets: Packed::new(offsets, pointer_width),
+            ids: Packed::new(ids, id_width),
+            num_tokens,
+        }
     }
 
     /// Number of documents.
     pub(crate) fn len(&self) -> usize {
-        self.records.len()
+        self.offsets.len()
     }
 
     /// Token offset of document `d`'s first token.
     #[inline]
     pub(crate) fn start(&self, d: usize) -> u64 {
-        self.records.get(d).map_or(self.num_tokens, |r| u64::from_le_bytes(first_half(r)))
+        if d < self.len() { self.offsets.get(d) } else { self.num_tokens }
     }
 
     /// Token offset one past document `d`'s last token.
     #[inline]
     pub(crate) fn end(&self, d: usize) -> u64 {
-        if d + 1 < self.records.len() { self.start(d + 1) } else { self.num_tokens }
+        if d + 1 < self.len() { self.start(d + 1) } else { self.num_tokens }
     }
 
     /// Contribution id of document `d`.
     #[inline]
     pub(crate) fn id(&self, d: usize) -> u64 {
-        self.records.get(d).map_or(u64::MAX, |r| u64::from_le_bytes(second_half(r)))
+        if d < self.len() && d < self.ids.len() { self.ids.get(d) } else { u64::MAX }
     }
 
     /// The document holding token `position`: the last one starting at or
@@ -143,23 +158,13 @@ impl<'a> Documents<'a> {
     /// are never chosen). 0 for an index without documents.
     #[inline]
     pub(crate) fn of_position(&self, position: u64) -> usize {
-        let after = self.records.partition_point(|r| u64::from_le_bytes(first_half(r)) <= position);
-        after.saturating_sub(1)
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.offsets.get(mid) <= position { lo = mid + 1 } else { hi = mid }
+        }
+        lo.saturating_sub(1)
     }
-}
-
-fn first_half(record: &[u8; DOCUMENT_RECORD]) -> [u8; 8] {
-    let (first, _) = record.split_at(8);
-    let mut out = [0u8; 8];
-    out.copy_from_slice(first);
-    out
-}
-
-fn second_half(record: &[u8; DOCUMENT_RECORD]) -> [u8; 8] {
-    let (_, second) = record.split_at(8);
-    let mut out = [0u8; 8];
-    out.copy_from_slice(second);
-    out
 }
 
 #[cfg(test)]
@@ -199,16 +204,18 @@ mod tests {
 
     #[test]
     fn documents_skip_empty_ones() {
-        let mut bytes = Vec::new();
-        for (start, id) in [(0u64, 7u64), (0, 9), (5, 3)] {
-            bytes.extend_from_slice(&start.to_le_bytes());
-            bytes.extend_from_slice(&id.to_le_bytes());
-        }
-        let docs = Documents::new(&bytes, 8);
+        // Offsets 0, 0, 5 in one byte each, then ids 7, 9, 300 in two.
+        let bytes = [0, 0, 5, 7, 0, 9, 0, 0x2C, 0x01];
+        let docs = Documents::new(&bytes, 3, 1, 2, 8);
+        assert_eq!(docs.len(), 3);
         assert_eq!(docs.of_position(0), 1);
         assert_eq!(docs.of_position(4), 1);
         assert_eq!(docs.of_position(5), 2);
         assert_eq!(docs.end(2), 8);
-        assert_eq!(docs.id(2), 3);
+        assert_eq!((docs.id(0), docs.id(2), docs.id(3)), (7, 300, u64::MAX));
+        assert_eq!(docs.start(3), 8);
+        // A short file never reads out of bounds.
+        let short = Documents::new(&bytes[..4], 3, 1, 2, 8);
+        assert_eq!((short.len(), short.id(0), short.id(2)), (3, u64::MAX, u64::MAX));
     }
 }
