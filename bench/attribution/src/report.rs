@@ -379,9 +379,9 @@ how each is measured (ratios are reference ÷ ours: above 1× means ours is fast
     its files) + Index::open. tokengrams: parse + SuffixTable::new in memory (u16 tokens; it writes nothing).
     infini-gram: the whole `python -m infini_gram.indexing --token_dtype u8` command (its tokenize step reads the
     JSONL; a stand-in replaces the transformers import it makes but never uses in byte mode).
-  * open: right after the build (page cache warm), ours Index::open (checks the files and builds the
-    range-minimum levels from the suffix array; included in ours' build time), infini-gram InfiniGramEngine(...)
-    (not in its build time).
+  * open: right after the build (page cache warm), ours Index::open (checks the files, builds the
+    range-minimum levels from the suffix array and the keys of every 128th suffix; included in ours' build
+    time), infini-gram InfiniGramEngine(...) (not in its build time).
   * peak memory: VmHWM of the worker process (parsed corpus included) for ours and tokengrams; for infini-gram
     the resident memory of its indexing process tree, summed over processes, sampled every 10 ms.
   * bytes/token: the index folder's files ÷ indexed tokens (separators included); tokengrams' figure is its

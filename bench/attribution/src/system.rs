@@ -26,8 +26,8 @@ pub(crate) struct Build {
     #[serde(default)]
     pub(crate) suffix_array_seconds: Option<f64>,
     /// Seconds to open the built index, page cache warm: ours `Index::open`
-    /// (part of `seconds`; it builds the range-minimum levels from the
-    /// suffix array), infini-gram `InfiniGramEngine(...)` (not part of
+    /// (part of `seconds`; it builds the range-minimum levels and the sample
+    /// keys from the suffix array), infini-gram `InfiniGramEngine(...)` (not part of
     /// `seconds`). tokengrams has nothing to open.
     #[serde(default)]
     pub(crate) open_seconds: Option<f64>,

@@ -24,32 +24,40 @@
 //! `index_hash` (the value a datanet version records on chain) is sha256
 //! over the manifest's other fields, the three data files' sizes and sha256
 //! among them, so it commits to every byte of the index. The range-minimum
-//! levels that span attribution uses are not stored (nothing else to hash):
-//! [`Index::open`] derives them from the suffix array.
+//! levels that span attribution uses and the sample keys that searches start
+//! with are not stored (nothing else to hash): [`Index::open`] derives them
+//! from the suffix array and tokens.
 //!
 //! # Queries
 //!
-//! [`Index::count`] is one binary search over the suffix array (O(m log N)).
+//! [`Index::count`] is a binary search (O(m log N)) in two stages: over
+//! in-memory keys of every 128th suffix's first tokens (module `sample`),
+//! then over the at most 127 ranks of the suffix array left at each end of
+//! the range. The keys keep most steps off the memory-mapped files, whose
+//! 4 KiB pages cost a TLB miss per deep step on a large index.
 //! [`Index::longest_matches`] computes matching statistics for a whole text
 //! in O(n log N) binary searches. Span attribution is in [`crate::span`].
 //! Measured (2 shared cores, warm page cache, byte tokenizer): `count` p50
-//! 1.3 µs on 4.7M tokens and 3.3 µs on 109.5M; a 256-token text's
-//! `longest_matches` 0.3 ms / 0.7–0.9 ms, its attribution 0.3 ms / 0.6–0.8 ms
-//! p50 (≤ 6 ms worst of 100 texts; with a third of the contributions
-//! excluded, 0.9 ms p50 and ≤ 25 ms worst).
+//! 0.3 µs on 4.7M tokens and 0.6–2.5 µs on 109.5M (0.8 µs median over 20
+//! runs, against 2.5 µs without the keys); a 256-token text's
+//! `longest_matches` 0.17 ms / 0.6–0.8 ms, its attribution 0.17 ms /
+//! 0.6–0.8 ms p50 (≤ 6 ms worst of 100 texts; with a third of the
+//! contributions excluded, 0.9 ms p50 and ≤ 25 ms worst).
 //!
 //! [`Index::open`] checks the manifest and the structure (sizes, widths,
 //! document table), then reads the suffix array once, front to back, to build
-//! the range-minimum levels in memory (N·w/255 bytes; about 20 ms for
-//! 109.5M tokens with the page cache warm, the time to read the file from
-//! disk when cold). It does not hash anything: [`Index::verify`] hashes every
-//! file against the manifest. A corrupt file never causes a panic or an
-//! out-of-bounds read: reads are clamped, so it can only give wrong answers,
-//! which `verify` detects.
+//! the range-minimum levels in memory (N·w/255 bytes), and every 128th
+//! pointer's suffix to build the sample keys (N/8 bytes): 40–65 ms for
+//! 109.5M tokens with the page cache warm (about 20 ms of it the levels),
+//! the time to read the files from disk when cold. It does not hash
+//! anything: [`Index::verify`] hashes every file against the manifest. A
+//! corrupt file never causes a panic or an out-of-bounds read: reads are
+//! clamped, so it can only give wrong answers, which `verify` detects.
 
 mod build;
 mod format;
 mod rmq;
+mod sample;
 mod search;
 mod store;
 
@@ -70,6 +78,7 @@ pub(crate) use store::Symbol;
 
 use format::{DATA_FILES, MAX_MANIFEST_BYTES};
 use rmq::{Levels, Rmq};
+use sample::SampleKeys;
 use store::{Documents, Packed};
 
 /// Why an index could not be built, opened or verified.
@@ -128,6 +137,8 @@ pub struct Index {
     documents: Mmap,
     /// The range-minimum levels over the suffix array, built on open.
     levels: Levels,
+    /// Keys of every 128th suffix, which searches start with, built on open.
+    samples: SampleKeys,
     /// (contribution id, document index), sorted by id.
     by_id: Vec<(u64, usize)>,
 }
@@ -207,12 +218,17 @@ impl Index {
             suffix_array,
             documents,
             levels: Levels::default(),
+            samples: SampleKeys::default(),
             by_id: Vec::new(),
         };
         // The cheap checks first: a bad document table fails before the pass.
         index.by_id = index.check_documents()?;
         index.levels =
             Levels::build(&index.suffix_array, usize::from(index.manifest.pointer_width));
+        index.samples = match index.view() {
+            View::Byte(corpus) => SampleKeys::build(corpus.len(), |rank| corpus.suffix(rank)),
+            View::Wide(corpus) => SampleKeys::build(corpus.len(), |rank| corpus.suffix(rank)),
+        };
         Ok(index)
     }
 
@@ -357,11 +373,7 @@ impl Index {
     /// the empty pattern occurs N times.
     pub fn count(&self, pattern: &[u32]) -> u64 {
         fn count_in<S: Symbol>(corpus: &Corpus<'_, S>, pattern: &[u32]) -> u64 {
-            let query = corpus.query(pattern);
-            let Some(symbols) = query.into_iter().collect::<Option<Vec<S>>>() else {
-                return 0;
-            };
-            corpus.range(&symbols).len() as u64
+            corpus.symbols(pattern).map_or(0, |symbols| corpus.range(&symbols).len() as u64)
         }
         match self.view() {
             View::Byte(corpus) => count_in(&corpus, pattern),
@@ -385,18 +397,15 @@ impl Index {
         let width = usize::from(self.manifest.pointer_width);
         let sa = Packed::new(&self.suffix_array, width);
         let rmq = Rmq::new(sa, self.levels.views());
+        let samples = self.samples.samples();
         let documents = self.document_table();
         let separator = self.manifest.separator;
         if self.manifest.token_width == 1 {
-            View::Byte(Corpus { tokens: u8::cast(&self.tokens), sa, rmq, documents, separator })
+            let tokens = u8::cast(&self.tokens);
+            View::Byte(Corpus { tokens, sa, samples, rmq, documents, separator })
         } else {
-            View::Wide(Corpus {
-                tokens: <[u8; 2]>::cast(&self.tokens),
-                sa,
-                rmq,
-                documents,
-                separator,
-            })
+            let tokens = <[u8; 2]>::cast(&self.tokens);
+            View::Wide(Corpus { tokens, sa, samples, rmq, documents, separator })
         }
     }
 
@@ -576,6 +585,144 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// The sampled search and the search over the whole suffix array give
+    /// the same range for every pattern, present or not, separators and
+    /// tokens past the vocabulary included, and `count` is its length.
+    fn assert_searches_agree(index: &Index, patterns: &[Vec<u32>]) {
+        fn agree<S: Symbol + std::fmt::Debug>(corpus: &Corpus<'_, S>, patterns: &[Vec<u32>]) {
+            assert_eq!(corpus.samples.len(), corpus.len().div_ceil(sample::SAMPLE_STEP));
+            for pattern in patterns {
+                // Stored form of every token, the separator included.
+                let symbols: Vec<S> = pattern.iter().map(|&t| S::from_value(t)).collect();
+                let plain = corpus.range_in_suffix_array(&symbols);
+                assert_eq!(corpus.range(&symbols), plain, "pattern {pattern:?}");
+                assert!(plain.end <= corpus.len() && plain.start <= plain.end);
+            }
+        }
+        match index.view() {
+            View::Byte(corpus) => agree(&corpus, patterns),
+            View::Wide(corpus) => agree(&corpus, patterns),
+        }
+        for pattern in patterns {
+            let expected = match index.view() {
+                View::Byte(corpus) => {
+                    corpus.symbols(pattern).map(|p| corpus.range_in_suffix_array(&p))
+                }
+                View::Wide(corpus) => {
+                    corpus.symbols(pattern).map(|p| corpus.range_in_suffix_array(&p))
+                }
+            };
+            let expected = expected.map_or(0, |range| range.len() as u64);
+            assert_eq!(index.count(pattern), expected, "pattern {pattern:?}");
+        }
+    }
+
+    /// Pieces of `stream` of every length up to `longest` from every `every`-th
+    /// position, each also with its last token raised by one (mostly absent),
+    /// with the separator appended, and with token 0 appended (which a key
+    /// pads with, so that a suffix at the end of the corpus looks like it).
+    fn pieces(stream: &[u32], every: usize, longest: usize, separator: u32) -> Vec<Vec<u32>> {
+        let mut out = Vec::new();
+        for at in (0..stream.len()).step_by(every.max(1)) {
+            for len in 1..=longest.min(stream.len() - at) {
+                let piece = stream[at..at + len].to_vec();
+                let mut raised = piece.clone();
+                raised[len - 1] = (raised[len - 1] + 1).min(separator);
+                let mut longer = piece.clone();
+                longer.push(separator);
+                let mut padded = piece.clone();
+                padded.push(0);
+                out.extend([piece, raised, longer, padded]);
+            }
+        }
+        out.extend([vec![0], vec![0, 0], vec![separator], vec![separator - 1; 20], vec![0; 17]]);
+        out
+    }
+
+    fn stream_of(index: &Index) -> Vec<u32> {
+        match index.view() {
+            View::Byte(corpus) => corpus.tokens.iter().map(|t| t.value()).collect(),
+            View::Wide(corpus) => corpus.tokens.iter().map(|t| t.value()).collect(),
+        }
+    }
+
+    #[test]
+    fn sampled_search_agrees_on_real_text() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let index = sonnets_index(dir.path());
+        let stream = stream_of(&index);
+        assert!(index.num_tokens() as usize > 50 * sample::SAMPLE_STEP);
+        assert_searches_agree(&index, &pieces(&stream, 97, 40, 0xFF));
+    }
+
+    #[test]
+    fn sampled_search_agrees_on_wide_tokens() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tokenizer = Tokenizer::gpt2().expect("gpt2 loads");
+        let text = &SONNETS[..20_000];
+        let documents: Vec<Document> = text
+            .split("\n\n")
+            .enumerate()
+            .map(|(k, row)| Document { id: k as u64, rows: vec![row.to_string()] })
+            .collect();
+        build_index(dir.path(), &tokenizer, &documents, &mut |_| {}).expect("builds");
+        let index = Index::open(dir.path()).expect("opens");
+        let stream = stream_of(&index);
+        assert!(stream.iter().any(|&t| t > 255 && t != 0xFFFF), "ids wider than a byte");
+        let mut patterns = pieces(&stream, 13, 24, 0xFFFF);
+        patterns.extend([vec![0x00FF], vec![0x0100], vec![0x0100, 0x00FF], vec![50_256; 9]]);
+        assert_searches_agree(&index, &patterns);
+    }
+
+    /// Long repeats make suffixes that share far more tokens than a key
+    /// holds, where the samples cannot decide and the suffixes are read.
+    #[test]
+    fn sampled_search_agrees_on_long_repeats() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rows = ["a".repeat(3000), "ab".repeat(1500), "a".repeat(40) + "b", "\0".repeat(300)];
+        let documents: Vec<Document> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, row)| Document { id: k as u64, rows: vec![row.clone(), row[..17].into()] })
+            .collect();
+        build_index(dir.path(), &Tokenizer::byte(), &documents, &mut |_| {}).expect("builds");
+        let index = Index::open(dir.path()).expect("opens");
+        let mut patterns = Vec::new();
+        for len in 1..80 {
+            let a = vec![u32::from(b'a'); len];
+            let ab: Vec<u32> = b"ab".iter().cycle().take(len).map(|&b| u32::from(b)).collect();
+            let mut a_then_b = a.clone();
+            a_then_b.push(u32::from(b'b'));
+            patterns.extend([a, ab, a_then_b, vec![0; len]]);
+        }
+        assert_searches_agree(&index, &patterns);
+    }
+
+    /// Indexes around the sample step: no samples, one, a partial last gap.
+    #[test]
+    fn sampled_search_agrees_on_tiny_indexes() {
+        let step = sample::SAMPLE_STEP;
+        for tokens in [0, 1, 2, 3, step - 1, step, step + 1, 2 * step, 2 * step + 1, 3 * step + 7] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            // One row of `tokens - 1` bytes and its separator, over a few letters.
+            let documents: Vec<Document> = if tokens == 0 {
+                Vec::new()
+            } else {
+                let row: String = (0..tokens - 1)
+                    .map(|i| ["x", "y", "xy", "z"][i * 7 % 11 % 4])
+                    .collect::<String>();
+                vec![Document { id: 9, rows: vec![row[..tokens - 1].to_string()] }]
+            };
+            build_index(dir.path(), &Tokenizer::byte(), &documents, &mut |_| {}).expect("builds");
+            let index = Index::open(dir.path()).expect("opens");
+            assert_eq!(index.num_tokens() as usize, tokens);
+            let stream = stream_of(&index);
+            let mut patterns = pieces(&stream, 1, 40, 0xFF);
+            patterns.extend([b"x".map(u32::from).to_vec(), b"w".map(u32::from).to_vec()]);
+            assert_searches_agree(&index, &patterns);
         }
     }
 

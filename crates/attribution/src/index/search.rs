@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 use std::ops::Range;
 
 use super::rmq::Rmq;
+use super::sample::{PatternKey, SAMPLE_STEP, Samples};
 use super::store::{Documents, Packed, Symbol};
 
 /// Ranges of at most this many suffixes are listed by reading every pointer;
@@ -16,10 +17,13 @@ const SCAN_LIMIT: usize = 512;
 /// being split by further range-minimum queries.
 const EXPAND_LIMIT: usize = 16;
 
-/// A typed view of an open index: tokens, suffix array, range minimum, documents.
+/// A typed view of an open index: tokens, suffix array, its samples, range
+/// minimum, documents.
 pub(crate) struct Corpus<'a, S> {
     pub(crate) tokens: &'a [S],
     pub(crate) sa: Packed<'a>,
+    /// Keys of every [`SAMPLE_STEP`]-th suffix (none: search without them).
+    pub(crate) samples: Samples<'a>,
     pub(crate) rmq: Rmq<'a>,
     pub(crate) documents: Documents<'a>,
     /// Token values at or above this never match (the separator and ids too
@@ -46,13 +50,23 @@ impl<'a, S: Symbol> Corpus<'a, S> {
 
     /// The query form of `tokens`.
     pub(crate) fn query(&self, tokens: &[u32]) -> Query<S> {
-        tokens.iter().map(|&t| (t < self.separator).then(|| S::from_value(t))).collect()
+        tokens.iter().map(|&t| self.symbol(t)).collect()
+    }
+
+    /// The stored form of `tokens`, or `None` when one of them never matches.
+    pub(crate) fn symbols(&self, tokens: &[u32]) -> Option<Vec<S>> {
+        tokens.iter().map(|&t| self.symbol(t)).collect()
+    }
+
+    #[inline]
+    fn symbol(&self, token: u32) -> Option<S> {
+        (token < self.separator).then(|| S::from_value(token))
     }
 
     /// The suffix of rank `rank`; empty for a pointer past the end (only a
     /// corrupt file has one).
     #[inline]
-    fn suffix(&self, rank: usize) -> &'a [S] {
+    pub(crate) fn suffix(&self, rank: usize) -> &'a [S] {
         let position = usize::try_from(self.sa.get(rank)).unwrap_or(usize::MAX);
         self.tokens.get(position..).unwrap_or(&[])
     }
@@ -66,25 +80,40 @@ impl<'a, S: Symbol> Corpus<'a, S> {
     }
 
     /// Suffix-array range of the suffixes starting with `pattern`.
+    ///
+    /// The ends are found among the samples first: the first sample not
+    /// before the pattern and the first after it. What is left are the ranks
+    /// between each of those and the sample before it, searched in the
+    /// suffix array; when both ends lie in the same gap (fewer than
+    /// [`SAMPLE_STEP`] occurrences, the usual case) the end is sought
+    /// outward from the start, a step or two for a handful of occurrences.
     pub(crate) fn range(&self, pattern: &[S]) -> Range<usize> {
-        let (mut lo, mut hi) = (0, self.len());
+        if pattern.is_empty() || self.samples.len() == 0 {
+            return self.range_in_suffix_array(pattern);
+        }
+        let key = PatternKey::new(pattern);
+        let samples = bounds(0..self.samples.len(), |sample| {
+            self.samples
+                .compare(sample, &key)
+                .unwrap_or_else(|| self.compare(sample * SAMPLE_STEP, pattern))
+        });
+        let first = partition(Samples::gap_before(samples.start, self.len()), |r| {
+            self.compare(r, pattern) == Ordering::Less
+        });
+        let gap = Samples::gap_before(samples.end, self.len());
+        let after = |r| self.compare(r, pattern) != Ordering::Greater;
+        let end =
+            if samples.is_empty() { gallop(first..gap.end, after) } else { partition(gap, after) };
+        first..end
+    }
+
+    /// [`range`](Self::range) by binary search over the whole suffix array,
+    /// without the samples.
+    pub(crate) fn range_in_suffix_array(&self, pattern: &[S]) -> Range<usize> {
         if pattern.is_empty() {
-            return lo..hi;
+            return 0..self.len();
         }
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.compare(mid, pattern) {
-                Ordering::Less => lo = mid + 1,
-                Ordering::Greater => hi = mid,
-                Ordering::Equal => {
-                    let first = partition(lo..mid, |r| self.compare(r, pattern) == Ordering::Less);
-                    let end =
-                        partition(mid + 1..hi, |r| self.compare(r, pattern) != Ordering::Greater);
-                    return first..end;
-                }
-            }
-        }
-        lo..lo
+        bounds(0..self.len(), |rank| self.compare(rank, pattern))
     }
 
     /// Within `range`, whose suffixes share their first `depth` tokens, the
@@ -299,6 +328,44 @@ impl<'a, S: Symbol> Corpus<'a, S> {
     }
 }
 
+/// The indices in `range` where `order` is `Equal`, `order` being `Less`,
+/// then `Equal`, then `Greater` along the range: one bisection until an
+/// `Equal` index, then one for each end on either side of it.
+#[inline]
+fn bounds(range: Range<usize>, order: impl Fn(usize) -> Ordering) -> Range<usize> {
+    let (mut lo, mut hi) = (range.start, range.end);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match order(mid) {
+            Ordering::Less => lo = mid + 1,
+            Ordering::Greater => hi = mid,
+            Ordering::Equal => {
+                let first = partition(lo..mid, |i| order(i) == Ordering::Less);
+                let end = partition(mid + 1..hi, |i| order(i) != Ordering::Greater);
+                return first..end;
+            }
+        }
+    }
+    lo..lo
+}
+
+/// [`partition`] probing outward from the start (at offsets 0, 2, 6, 14, …)
+/// before bisecting: fewer probes when the answer is near the start.
+#[inline]
+fn gallop(range: Range<usize>, before: impl Fn(usize) -> bool) -> usize {
+    let mut lo = range.start;
+    let mut step = 1;
+    while lo < range.end {
+        let probe = (lo + step - 1).min(range.end - 1);
+        if !before(probe) {
+            return partition(lo..probe, before);
+        }
+        lo = probe + 1;
+        step *= 2;
+    }
+    lo
+}
+
 /// First index in `range` where `before` is false, `before` being true then
 /// false along the range.
 #[inline]
@@ -309,4 +376,34 @@ fn partition(range: Range<usize>, before: impl Fn(usize) -> bool) -> usize {
         if before(mid) { lo = mid + 1 } else { hi = mid }
     }
     lo
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gallop_and_bounds_find_what_partition_finds() {
+        for start in 0..4usize {
+            for end in start..70 {
+                for answer in start..=end {
+                    let before = |i: usize| i < answer;
+                    assert_eq!(gallop(start..end, before), answer, "{start}..{end}");
+                    assert_eq!(partition(start..end, before), answer, "{start}..{end}");
+                    for equal_end in answer..=end {
+                        let order = |i: usize| {
+                            if i < answer {
+                                Ordering::Less
+                            } else if i < equal_end {
+                                Ordering::Equal
+                            } else {
+                                Ordering::Greater
+                            }
+                        };
+                        assert_eq!(bounds(start..end, order), answer..equal_end);
+                    }
+                }
+            }
+        }
+    }
 }

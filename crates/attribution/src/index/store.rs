@@ -9,6 +9,8 @@ use std::cmp::Ordering;
 /// One token as stored on disk: `u8` for byte indexes, `[u8; 2]` (u16
 /// little-endian) for BPE indexes.
 pub(crate) trait Symbol: Copy + Eq + Send + Sync + 'static {
+    /// Bytes per token on disk.
+    const BYTES: usize;
     /// The token id.
     fn value(self) -> u32;
     /// The stored form of `value`, which the caller has checked fits.
@@ -17,9 +19,13 @@ pub(crate) trait Symbol: Copy + Eq + Send + Sync + 'static {
     fn compare(a: &[Self], b: &[Self]) -> Ordering;
     /// The file's bytes as tokens (a trailing partial token is ignored).
     fn cast(bytes: &[u8]) -> &[Self];
+    /// The ids of the first `16 / BYTES` tokens, big-endian in `BYTES` bytes
+    /// each, when there are that many.
+    fn head(tokens: &[Self]) -> Option<u128>;
 }
 
 impl Symbol for u8 {
+    const BYTES: usize = 1;
     #[inline]
     fn value(self) -> u32 {
         u32::from(self)
@@ -35,9 +41,14 @@ impl Symbol for u8 {
     fn cast(bytes: &[u8]) -> &[Self] {
         bytes
     }
+    #[inline]
+    fn head(tokens: &[Self]) -> Option<u128> {
+        tokens.first_chunk::<16>().map(|bytes| u128::from_be_bytes(*bytes))
+    }
 }
 
 impl Symbol for [u8; 2] {
+    const BYTES: usize = 2;
     #[inline]
     fn value(self) -> u32 {
         u32::from(u16::from_le_bytes(self))
@@ -58,6 +69,14 @@ impl Symbol for [u8; 2] {
     }
     fn cast(bytes: &[u8]) -> &[Self] {
         bytes.as_chunks::<2>().0
+    }
+    #[inline]
+    fn head(tokens: &[Self]) -> Option<u128> {
+        let pairs = tokens.first_chunk::<8>()?;
+        // Big-endian over the little-endian pairs, then each pair swapped.
+        let swapped = u128::from_be_bytes(*pairs.as_flattened().first_chunk::<16>()?);
+        const LOW: u128 = 0x00FF_00FF_00FF_00FF_00FF_00FF_00FF_00FF;
+        Some(((swapped >> 8) & LOW) | ((swapped & LOW) << 8))
     }
 }
 
@@ -192,6 +211,21 @@ mod tests {
 
     fn mask(width: usize) -> u64 {
         if width == 8 { u64::MAX } else { (1 << (8 * width)) - 1 }
+    }
+
+    #[test]
+    fn heads_hold_the_first_ids_big_endian() {
+        let bytes: Vec<u8> = (1..=17).collect();
+        assert_eq!(
+            u8::head(&bytes),
+            Some(u128::from_be_bytes(bytes[..16].try_into().expect("16")))
+        );
+        assert_eq!(u8::head(&bytes[..15]), None);
+        let wide: Vec<[u8; 2]> =
+            (0..9u32).map(|i| <[u8; 2]>::from_value(0x0102 * i + 0xF0)).collect();
+        let expected = (0..8u32).fold(0u128, |head, i| head << 16 | u128::from(0x0102 * i + 0xF0));
+        assert_eq!(<[u8; 2]>::head(&wide), Some(expected));
+        assert_eq!(<[u8; 2]>::head(&wide[..7]), None);
     }
 
     #[test]
