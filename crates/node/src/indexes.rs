@@ -34,6 +34,9 @@ use std::{
 /// Which index: datanet, version, tokenizer name.
 pub type IndexKey = (u64, u32, String);
 
+/// Withdrawn contribution ids, as of the block with this hash.
+type WithdrawnAt = (B256, Arc<BTreeSet<u64>>);
+
 /// Where a build stands.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -117,6 +120,8 @@ pub struct IndexService {
     blobs: Arc<BlobStore>,
     builds: Mutex<HashMap<IndexKey, BuildStatus>>,
     open: Mutex<HashMap<IndexKey, Arc<Index>>>,
+    /// Withdrawn contributions of each open index, as of a block hash.
+    withdrawn: Mutex<HashMap<IndexKey, WithdrawnAt>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -186,7 +191,13 @@ fn phase_name(phase: BuildPhase) -> &'static str {
 impl IndexService {
     /// Indexes under `dir`, contribution bytes from `blobs`.
     pub fn new(dir: PathBuf, blobs: Arc<BlobStore>) -> Self {
-        Self { dir, blobs, builds: Mutex::default(), open: Mutex::default() }
+        Self {
+            dir,
+            blobs,
+            builds: Mutex::default(),
+            open: Mutex::default(),
+            withdrawn: Mutex::default(),
+        }
     }
 
     /// The blob store the contributions come from.
@@ -304,6 +315,32 @@ impl IndexService {
         let index = Arc::new(Index::open(&dir)?);
         lock(&self.open).insert(key.clone(), index.clone());
         Ok(index)
+    }
+
+    /// The contributions of `index` withdrawn as of `state` (whose block hash
+    /// is `block`), read once per block and index.
+    pub fn withdrawn<S: StateView>(
+        &self,
+        key: &IndexKey,
+        index: &Index,
+        state: &S,
+        block: B256,
+    ) -> Result<Arc<BTreeSet<u64>>, IndexServiceError> {
+        if let Some((at, set)) = lock(&self.withdrawn).get(key)
+            && *at == block
+        {
+            return Ok(set.clone());
+        }
+        let mut reader = DatanetsReader::new(state);
+        let mut set = BTreeSet::new();
+        for id in index.contributions() {
+            if reader.status(id)? == Status::Withdrawn {
+                set.insert(id);
+            }
+        }
+        let set = Arc::new(set);
+        lock(&self.withdrawn).insert(key.clone(), (block, set.clone()));
+        Ok(set)
     }
 
     /// The index of `key`, refused when the chain records another hash.

@@ -110,6 +110,12 @@ impl<'a, S: StateView> DatanetsReader<'a, S> {
         records::contribution(&mut self.frame, id)
     }
 
+    /// A contribution's status alone (one storage read; `None` status when
+    /// it does not exist).
+    pub fn status(&mut self, id: u64) -> Result<Status, CallError> {
+        Ok(records::head(&mut self.frame, id)?.status)
+    }
+
     /// A published version, `None` if it does not exist.
     pub fn version(&mut self, datanet: u64, version: u32) -> Result<Option<Version>, CallError> {
         records::version(&mut self.frame, datanet, version)

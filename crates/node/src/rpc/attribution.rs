@@ -25,7 +25,7 @@ use ol_attribution::{
 };
 use ol_ledger::datanets::DatanetsReader;
 use serde::{Deserialize, Serialize};
-use std::{collections::BTreeSet, sync::Arc};
+use std::sync::Arc;
 
 type RpcResult<T> = Result<T, ErrorObjectOwned>;
 
@@ -219,6 +219,7 @@ fn status(params: Params<'_>, ctx: &RpcContext) -> RpcResult<BuildStatus> {
 struct Query {
     datanet: u64,
     version: u32,
+    key: IndexKey,
     index: Arc<Index>,
     tokenizer: Tokenizer,
     tokens: Vec<u32>,
@@ -244,7 +245,7 @@ fn query(params: Params<'_>, ctx: &RpcContext, method: &'static str) -> RpcResul
     let key: IndexKey = (datanet, version, name);
     let index = ctx.indexes.checked_index(&key, recorded_hash).map_err(service_error)?;
     let tokens = tokenizer.encode(&text);
-    Ok(Query { datanet, version, index, tokenizer, tokens, options })
+    Ok(Query { datanet, version, key, index, tokenizer, tokens, options })
 }
 
 fn count(params: Params<'_>, ctx: &RpcContext) -> RpcResult<CountJson> {
@@ -271,14 +272,11 @@ fn attribute_text(params: Params<'_>, ctx: &RpcContext) -> RpcResult<Attribution
     let max_listed = q.options.max_listed.unwrap_or(defaults.max_listed).min(256);
     let params = AttributionParams { min_span, max_listed };
     let state = state_at(ctx, None)?;
+    let excluded = ctx
+        .indexes
+        .withdrawn(&q.key, &q.index, &state, state.header().hash)
+        .map_err(service_error)?;
     let mut reader = DatanetsReader::new(&state);
-    let excluded: BTreeSet<u64> = q
-        .index
-        .contributions()
-        .filter(|id| {
-            matches!(reader.contribution(*id), Ok(Some(c)) if c.status == ol_ledger::datanets::Status::Withdrawn)
-        })
-        .collect();
     let result = attribute(&q.index, &q.tokens, &params, &excluded);
     let spans = result
         .spans
