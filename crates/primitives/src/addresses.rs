@@ -20,9 +20,13 @@ pub const VESTING: Address = address!("0x000000000000000000000000000000000000100
 /// deposits of pending contributions.
 pub const DATANETS: Address = address!("0x0000000000000000000000000000000000001002");
 
+/// The model registry system contract (`contracts/IModels.sol`): models,
+/// their provenance, prices and allowed providers.
+pub const MODELS: Address = address!("0x0000000000000000000000000000000000001003");
+
 /// True for a system contract that ordinary transactions may call.
 pub fn is_callable(address: &Address) -> bool {
-    *address == DATANETS
+    *address == DATANETS || *address == MODELS
 }
 
 /// True for an address reserved for a system account.

@@ -9,7 +9,7 @@ use crate::{
     revert,
     state::StateView,
     system::{
-        CallError, Frame, move_balance,
+        CallError, Frame, check_text, move_balance,
         slots::{field, pack},
     },
     vesting,
@@ -207,16 +207,6 @@ fn status_name(status: Status) -> &'static str {
         Status::Withdrawn => "withdrawn",
         _ => "unknown",
     }
-}
-
-fn check_text(what: &str, value: &str, max: usize) -> Result<()> {
-    if value.len() > max {
-        revert!("{what} is {} bytes; at most {max} allowed", value.len());
-    }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        revert!("{what} contains control characters");
-    }
-    Ok(())
 }
 
 /// An SPDX licence expression: identifiers, `WITH`/`AND`/`OR` and brackets.

@@ -35,7 +35,7 @@ pub mod records;
 
 use crate::{
     state::StateView,
-    system::{CallError, Frame, GasMeter},
+    system::{CallError, Frame},
 };
 use alloy_primitives::{Address, B256, Bytes, U256};
 pub use ol_primitives::addresses::DATANETS;
@@ -65,29 +65,10 @@ impl<S: StateView> std::fmt::Debug for DatanetsReader<'_, S> {
     }
 }
 
-static NO_CONTENT: crate::content::NoContent = crate::content::NoContent;
-static READ_SPEC: crate::ChainSpec =
-    crate::ChainSpec { chain_id: 0, block_gas_limit: 0, initial_base_fee: 0 };
-static READ_BLOCK: ol_primitives::BlockEnv = ol_primitives::BlockEnv {
-    number: 0,
-    timestamp: 0,
-    beneficiary: Address::ZERO,
-    base_fee: 0,
-    gas_limit: 0,
-};
-
 impl<'a, S: StateView> DatanetsReader<'a, S> {
     /// A reader over `state`.
     pub fn new(state: &'a S) -> Self {
-        let env = crate::system::CallEnv {
-            spec: &READ_SPEC,
-            block: &READ_BLOCK,
-            caller: Address::ZERO,
-            content: &NO_CONTENT,
-        };
-        let mut frame = Frame::new(state, DATANETS, env, u64::MAX);
-        frame.gas = GasMeter::unlimited();
-        Self { frame }
+        Self { frame: crate::system::read_frame(state, DATANETS) }
     }
 
     /// Number of datanets created.

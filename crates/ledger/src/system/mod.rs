@@ -16,6 +16,7 @@ use crate::{
     content::ContentSource,
     datanets,
     fees::ChainSpec,
+    models,
     state::{Overlay, StateChanges, StateError, StateView},
 };
 use alloy_primitives::{Address, Bytes, Log, U256};
@@ -166,6 +167,9 @@ fn dispatch<S: StateView>(
     if to == addresses::DATANETS {
         return datanets::call(frame, input);
     }
+    if to == addresses::MODELS {
+        return models::call(frame, input);
+    }
     Err(CallError::Revert(format!("{to} is not a callable system contract")))
 }
 
@@ -193,4 +197,38 @@ pub fn move_balance<S: StateView>(
     target.balance += amount;
     frame.state.set_account(to, target);
     frame.gas.charge(gas::BALANCE_MOVE)
+}
+
+/// Refuses user text over `max` bytes or with control characters (other
+/// than newline and tab).
+pub fn check_text(what: &str, value: &str, max: usize) -> Result<(), CallError> {
+    if value.len() > max {
+        return Err(CallError::Revert(format!(
+            "{what} is {} bytes; at most {max} allowed",
+            value.len()
+        )));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(CallError::Revert(format!("{what} contains control characters")));
+    }
+    Ok(())
+}
+
+static NO_CONTENT: crate::content::NoContent = crate::content::NoContent;
+static READ_SPEC: ChainSpec = ChainSpec { chain_id: 0, block_gas_limit: 0, initial_base_fee: 0 };
+static READ_BLOCK: BlockEnv =
+    BlockEnv { number: 0, timestamp: 0, beneficiary: Address::ZERO, base_fee: 0, gas_limit: 0 };
+
+/// A frame for reading `address`'s records outside any transaction: no
+/// caller, no content, unlimited gas. Readers (RPC, tools) use it.
+pub fn read_frame<S: StateView>(state: &S, address: Address) -> Frame<'_, S> {
+    let env = CallEnv {
+        spec: &READ_SPEC,
+        block: &READ_BLOCK,
+        caller: Address::ZERO,
+        content: &NO_CONTENT,
+    };
+    let mut frame = Frame::new(state, address, env, u64::MAX);
+    frame.gas = GasMeter::unlimited();
+    frame
 }
