@@ -14,7 +14,10 @@ use jsonrpsee::{
     types::ErrorObjectOwned,
 };
 use ol_attribution::span::{largest_remainder, rarity};
-use ol_ledger::datanets::{DatanetConfig, Format, IDatanets, Params, Policy};
+use ol_ledger::{
+    datanets::{DatanetConfig, Format, IDatanets, Params, Policy},
+    models::{DatanetVersion, IModels, Kind, MODELS, ModelConfig},
+};
 use ol_node::{GenesisSource, NodeConfig, dev};
 use ol_primitives::addresses::{DATANETS, TREASURY};
 use serde_json::{Value, json};
@@ -85,13 +88,17 @@ impl Node {
     }
 
     fn raw(&mut self, from: usize, input: Vec<u8>) -> Bytes {
+        self.raw_to(from, DATANETS, input)
+    }
+
+    fn raw_to(&mut self, from: usize, to: alloy_primitives::Address, input: Vec<u8>) -> Bytes {
         let tx = TxEip1559 {
             chain_id: dev::DEV_CHAIN_ID,
             nonce: self.nonces[from],
             gas_limit: 3_000_000,
             max_fee_per_gas: 4_000_000_000,
             max_priority_fee_per_gas: 1_000_000_000,
-            to: TxKind::Call(DATANETS),
+            to: TxKind::Call(to),
             value: U256::ZERO,
             access_list: AccessList::default(),
             input: Bytes::from(input),
@@ -102,7 +109,16 @@ impl Node {
 
     /// Sends a transaction and waits for its receipt.
     async fn send(&mut self, from: usize, input: Vec<u8>) -> Value {
-        let raw = self.raw(from, input);
+        self.send_to(from, DATANETS, input).await
+    }
+
+    async fn send_to(
+        &mut self,
+        from: usize,
+        to: alloy_primitives::Address,
+        input: Vec<u8>,
+    ) -> Value {
+        let raw = self.raw_to(from, to, input);
         let hash = self.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
         self.nonces[from] += 1;
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -350,6 +366,49 @@ async fn datanet_lifecycle_index_and_attribution() {
     node.succeed(owner, record.abi_encode()).await;
     let v2 = node.ok("ol_getDatanetVersion", vec![json!(1), json!(2)]).await;
     assert_eq!(v2["indexHash"], json!(index_hash));
+
+    // A model trained on version 2 is registered and readable.
+    let model = ModelConfig {
+        name: "harbour-lm".into(),
+        baseModel: B256::ZERO,
+        trainedOn: vec![DatanetVersion { datanetId: 1, version: 2 }],
+        trainingConfigHash: B256::repeat_byte(0xc0),
+        weightsHash: B256::repeat_byte(0x77),
+        kind: Kind::Full,
+        inputPricePer1k: U256::from(1_000u64),
+        outputPricePer1k: U256::from(2_000u64),
+        providers: vec![dev::dev_signer(9).address()],
+    };
+    let receipt =
+        node.send_to(6, MODELS, IModels::registerModelCall { config: model }.abi_encode()).await;
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    let shown = node.ok("ol_getModel", vec![json!("0x1")]).await;
+    assert_eq!(shown["name"], "harbour-lm");
+    assert_eq!(shown["trainedOn"], json!([{ "datanetId": "0x1", "version": "0x2" }]));
+    assert_eq!(shown["providers"], json!([dev::dev_signer(9).address()]));
+    let is_provider = IModels::isProviderCall { modelId: 1, account: dev::dev_signer(9).address() };
+    let answer = node
+        .ok(
+            "eth_call",
+            vec![json!({ "to": MODELS, "data": Bytes::from(is_provider.abi_encode()) })],
+        )
+        .await;
+    assert_eq!(answer, json!(format!("0x{}", "0".repeat(63) + "1")));
+    let stale = ModelConfig {
+        name: "stale".into(),
+        baseModel: B256::ZERO,
+        trainedOn: vec![DatanetVersion { datanetId: 1, version: 3 }],
+        trainingConfigHash: B256::ZERO,
+        weightsHash: B256::repeat_byte(1),
+        kind: Kind::Full,
+        inputPricePer1k: U256::ZERO,
+        outputPricePer1k: U256::ZERO,
+        providers: vec![],
+    };
+    let request = json!({ "from": dev::dev_signer(6).address(), "to": MODELS,
+        "data": Bytes::from(IModels::registerModelCall { config: stale }.abi_encode()) });
+    let error = node.call("eth_estimateGas", vec![request]).await.unwrap_err();
+    assert!(error.message().contains("datanet 1 has no published version 3"), "{error:?}");
 
     // A text made of a sentence of Alice's and one of Dave's, with novel glue.
     let text = "Reply: the physician had warned that a single extra drop would turn a remedy \

@@ -13,6 +13,7 @@ mod convert;
 pub mod datanet;
 pub mod errors;
 pub mod eth;
+pub mod model;
 pub mod ol;
 
 use crate::{NodeError, chain::Chain};
@@ -55,6 +56,7 @@ pub fn module(context: RpcContext) -> RpcModule<RpcContext> {
     eth::register(&mut module);
     ol::register(&mut module);
     datanet::register(&mut module);
+    model::register(&mut module);
     attribution::register(&mut module);
     blob::register(&mut module);
     module
