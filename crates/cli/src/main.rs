@@ -2,11 +2,11 @@
 //!
 //! `openledger node` runs a node; the other commands are an ordinary
 //! Ethereum JSON-RPC client of one (`balance`, `transfer`, `block`, `tx`),
-//! a client of its datanets and attribution (`datanet`, `attribute`) and a
-//! manager of the local encrypted keystore (`keys`). Values typed by the
-//! user are parsed once, in [`arguments`], into types that cannot be invalid;
-//! every failure reaches the user as one sentence on stderr and a non-zero
-//! exit status.
+//! a client of its datanets, attribution and models (`datanet`,
+//! `attribute`, `model`) and a manager of the local encrypted keystore
+//! (`keys`). Values typed by the user are parsed once, in [`arguments`],
+//! into types that cannot be invalid; every failure reaches the user as one
+//! sentence on stderr and a non-zero exit status.
 
 mod account;
 mod arguments;
@@ -17,6 +17,7 @@ mod calendar;
 mod datanet;
 mod keys;
 mod keystore;
+mod model;
 // The lead's module declares its items `pub` for a future library crate.
 #[allow(unreachable_pub)]
 mod node_cmd;
@@ -59,6 +60,9 @@ enum Command {
     Datanet(datanet::DatanetCommand),
     /// Show which contributions of a datanet version a text draws on.
     Attribute(Box<attribute::AttributeArgs>),
+    /// Register, show, price and retire models trained from datanet versions.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
 }
 
 #[tokio::main]
@@ -84,6 +88,7 @@ async fn run(command: Command) -> eyre::Result<()> {
         Command::Tx(args) => transaction::run(args).await,
         Command::Datanet(command) => datanet::run(command).await,
         Command::Attribute(args) => attribute::run(*args).await,
+        Command::Model(command) => model::run(command).await,
     }
 }
 
