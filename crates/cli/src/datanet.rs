@@ -586,24 +586,12 @@ fn describe_version(version: &VersionJson) -> String {
 
 /// The events of type `E` the datanets contract emitted in `receipt`.
 fn events<E: SolEvent>(receipt: &TransactionReceipt) -> Vec<E> {
-    receipt
-        .inner
-        .logs()
-        .iter()
-        .filter(|log| log.address() == DATANETS)
-        .filter_map(|log| E::decode_log_data(log.data()).ok())
-        .collect()
+    crate::send::contract_events(receipt, DATANETS)
 }
 
 /// The first event of type `E` in `receipt`, which the call must emit.
 fn event<E: SolEvent>(receipt: &TransactionReceipt) -> Result<E> {
-    events(receipt).into_iter().next().ok_or_else(|| {
-        eyre!(
-            "transaction {} succeeded but emitted no {} event",
-            receipt.transaction_hash,
-            E::SIGNATURE.split('(').next().unwrap_or(E::SIGNATURE)
-        )
-    })
+    crate::send::contract_event(receipt, DATANETS)
 }
 
 /// Sends `call` to the datanets contract.

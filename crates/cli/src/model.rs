@@ -313,19 +313,7 @@ fn describe_model(model: &ModelJson) -> String {
 /// The first event of type `E` the registry emitted in `receipt`, which the
 /// call must emit.
 fn event<E: SolEvent>(receipt: &TransactionReceipt) -> Result<E> {
-    receipt
-        .inner
-        .logs()
-        .iter()
-        .filter(|log| log.address() == MODELS)
-        .find_map(|log| E::decode_log_data(log.data()).ok())
-        .ok_or_else(|| {
-            eyre!(
-                "transaction {} succeeded but emitted no {} event",
-                receipt.transaction_hash,
-                E::SIGNATURE.split('(').next().unwrap_or(E::SIGNATURE)
-            )
-        })
+    crate::send::contract_event(receipt, MODELS)
 }
 
 /// Sends `call` to the model registry.

@@ -324,6 +324,35 @@ pub(crate) fn describe_receipt(receipt: &TransactionReceipt) -> String {
     )
 }
 
+/// The events of type `E` that `contract` emitted in `receipt`.
+pub(crate) fn contract_events<E: alloy_sol_types::SolEvent>(
+    receipt: &TransactionReceipt,
+    contract: Address,
+) -> Vec<E> {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|log| log.address() == contract)
+        .filter_map(|log| E::decode_log_data(log.data()).ok())
+        .collect()
+}
+
+/// The first event of type `E` that `contract` emitted in `receipt`, which
+/// the call must have emitted.
+pub(crate) fn contract_event<E: alloy_sol_types::SolEvent>(
+    receipt: &TransactionReceipt,
+    contract: Address,
+) -> Result<E> {
+    contract_events(receipt, contract).into_iter().next().ok_or_else(|| {
+        eyre!(
+            "transaction {} succeeded but emitted no {} event",
+            receipt.transaction_hash,
+            E::SIGNATURE.split('(').next().unwrap_or(E::SIGNATURE)
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
