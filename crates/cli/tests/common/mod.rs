@@ -8,6 +8,8 @@
 
 #![allow(dead_code)] // Each test file uses its own part of these helpers.
 
+pub(crate) mod scenario;
+
 use serde_json::{Value, json};
 use std::{
     fs::File,
