@@ -12,16 +12,20 @@
 //! [`execution`] (applying a block), [`state`] (the account model and the
 //! overlay that collects a block's changes), [`system`] (calls to system
 //! contracts: metering, revert, logs), [`datanets`] (the datanets system
-//! contract), [`models`] (the model registry), [`content`] (facts about off-chain contribution bytes).
+//! contract), [`models`] (the model registry), [`inference`] (payment and settlement
+//! of inferences by attribution), [`content`] (facts about off-chain contribution bytes).
 
 pub mod content;
 pub mod datanets;
 pub mod execution;
 pub mod fees;
 pub mod genesis;
+pub mod inference;
 pub mod models;
 pub mod state;
 pub mod system;
+#[cfg(test)]
+mod test_chain;
 pub mod validation;
 pub mod vesting;
 

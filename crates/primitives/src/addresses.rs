@@ -24,9 +24,19 @@ pub const DATANETS: Address = address!("0x00000000000000000000000000000000000010
 /// their provenance, prices and allowed providers.
 pub const MODELS: Address = address!("0x0000000000000000000000000000000000001003");
 
+/// The inference settlement system contract (`contracts/IInference.sol`):
+/// payment authorisations, deposits, fee splits and reward balances. Holds
+/// the deposits and the unclaimed rewards.
+pub const INFERENCE: Address = address!("0x0000000000000000000000000000000000001004");
+
+/// The stakers' reward pool: the stakers' share of every inference fee is
+/// credited to this account's reward balance in the inference contract
+/// until the staking module distributes it pro rata to stake.
+pub const STAKING: Address = address!("0x0000000000000000000000000000000000001005");
+
 /// True for a system contract that ordinary transactions may call.
 pub fn is_callable(address: &Address) -> bool {
-    *address == DATANETS || *address == MODELS
+    *address == DATANETS || *address == MODELS || *address == INFERENCE
 }
 
 /// True for an address reserved for a system account.

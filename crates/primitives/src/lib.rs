@@ -16,6 +16,6 @@ pub use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 pub use amount::{Amount, AmountError, Bps, OPEN_DECIMALS, TOTAL_SUPPLY_OPEN};
 pub use block::{Block, BlockEnv, Receipt, SealedHeader, StoredTransaction};
 pub use transaction::{
-    MAX_TX_SIZE, RecoveredTransaction, TransactionDecodeError, decode_raw_transaction,
-    recover_parallel,
+    MAX_TX_SIZE, RecoveredTransaction, SignatureError, TransactionDecodeError,
+    decode_raw_transaction, recover_parallel, recover_signer,
 };

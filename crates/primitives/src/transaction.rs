@@ -150,6 +150,44 @@ impl RecoveredTransaction {
     }
 }
 
+/// Why 65 signature bytes do not name a signer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// Not 65 bytes.
+    #[error("a signature is 65 bytes (r, s, v); got {0}")]
+    Length(usize),
+    /// `v` is not 0, 1, 27 or 28.
+    #[error("signature v must be 27 or 28 (or 0 or 1); got {0}")]
+    RecoveryId(u8),
+    /// `s` above half the curve order (EIP-2).
+    #[error("signature s is in the upper half of the curve order (malleable, EIP-2)")]
+    Malleable,
+    /// No public key recovers from it.
+    #[error("the signature does not recover to a public key")]
+    Unrecoverable,
+}
+
+/// The address that signed `prehash` with the 65-byte `r ‖ s ‖ v`
+/// signature `bytes`, as Ethereum's `ecrecover` and `eth_signTypedData`
+/// produce them; malleable (high-s) signatures are refused.
+pub fn recover_signer(bytes: &[u8], prehash: B256) -> Result<Address, SignatureError> {
+    let bytes: &[u8; 65] = bytes.try_into().map_err(|_| SignatureError::Length(bytes.len()))?;
+    let parity = match bytes[64] {
+        0 | 27 => false,
+        1 | 28 => true,
+        other => return Err(SignatureError::RecoveryId(other)),
+    };
+    let signature = alloy_primitives::Signature::new(
+        U256::from_be_slice(&bytes[..32]),
+        U256::from_be_slice(&bytes[32..64]),
+        parity,
+    );
+    if signature.s() > SECP256K1N_HALF {
+        return Err(SignatureError::Malleable);
+    }
+    recover_sender(&signature, prehash).map_err(|_| SignatureError::Unrecoverable)
+}
+
 /// libsecp256k1 public-key recovery: keccak of the public key, last 20 bytes.
 fn recover_sender(
     signature: &alloy_primitives::Signature,
@@ -212,6 +250,25 @@ mod tests {
         let recovered = RecoveredTransaction::decode(&raw).unwrap();
         assert_eq!(recovered.sender, signer().address());
         assert_eq!(recovered.hash, keccak256(&raw));
+    }
+
+    #[test]
+    fn recovers_signers_of_prehashes() {
+        let hash = keccak256(b"authorisation");
+        let signature = signer().sign_hash_sync(&hash).unwrap();
+        let mut bytes = signature.as_bytes();
+        assert_eq!(recover_signer(&bytes, hash), Ok(signer().address()));
+        bytes[64] -= 27;
+        assert_eq!(recover_signer(&bytes, hash), Ok(signer().address()), "v as 0/1 too");
+        assert_ne!(recover_signer(&bytes, keccak256(b"other")), Ok(signer().address()));
+        assert_eq!(recover_signer(&bytes[..64], hash), Err(SignatureError::Length(64)));
+        bytes[64] = 29;
+        assert_eq!(recover_signer(&bytes, hash), Err(SignatureError::RecoveryId(29)));
+        // The same signature with s mirrored into the upper half (EIP-2).
+        let high_s = SECP256K1N_HALF * U256::from(2) + U256::from(1) - signature.s();
+        let mut malleable = signature.as_bytes();
+        malleable[32..64].copy_from_slice(&high_s.to_be_bytes::<32>());
+        assert_eq!(recover_signer(&malleable, hash), Err(SignatureError::Malleable));
     }
 
     #[test]

@@ -132,6 +132,63 @@ impl<'a, S: StateView> DatanetsReader<'a, S> {
     pub fn params(&mut self) -> Result<Params, CallError> {
         records::params(&mut self.frame)
     }
+
+    /// The owner of a datanet (zero when it does not exist): one read.
+    pub fn owner(&mut self, datanet: u64) -> Result<Address, CallError> {
+        self.frame.load_address(records::datanet_slot(datanet))
+    }
+
+    /// What attribution against a published version needs: its accepted
+    /// cursor and recorded index hash (zero when none), or `None` when the
+    /// version does not exist. Two reads.
+    pub fn version_for_attribution(
+        &mut self,
+        datanet: u64,
+        version: u32,
+    ) -> Result<Option<(u64, B256)>, CallError> {
+        let counts = records::version_counts(&mut self.frame, datanet, version)?;
+        if counts.published_at == 0 {
+            return Ok(None);
+        }
+        let index = self.frame.load_word(index_hash_slot(datanet, version))?;
+        Ok(Some((counts.cursor, index)))
+    }
+
+    /// The contributor to credit when `contribution` is attributed against
+    /// a version of `datanet` whose accepted cursor is `cursor`, or why it
+    /// may not be credited: it must belong to that version and not have been
+    /// withdrawn since (attribution excludes a take-down at once). Three reads.
+    pub fn attributable(
+        &mut self,
+        contribution: u64,
+        datanet: u64,
+        cursor: u64,
+    ) -> Result<std::result::Result<Address, String>, CallError> {
+        let head = records::head(&mut self.frame, contribution)?;
+        if head.status == Status::None {
+            return Ok(Err(format!("contribution {contribution} does not exist")));
+        }
+        if head.datanet != datanet {
+            return Ok(Err(format!(
+                "contribution {contribution} belongs to datanet {}, not {datanet}",
+                head.datanet
+            )));
+        }
+        if head.accepted_seq == 0 || head.accepted_seq > cursor {
+            return Ok(Err(format!(
+                "contribution {contribution} is not part of the attributed version"
+            )));
+        }
+        if head.status != Status::Accepted {
+            return Ok(Err(format!("contribution {contribution} was withdrawn and earns nothing")));
+        }
+        Ok(Ok(records::contributor(&mut self.frame, contribution)?))
+    }
+}
+
+/// The slot of a version's recorded index hash.
+fn index_hash_slot(datanet: u64, version: u32) -> B256 {
+    crate::system::slots::field(records::version_slot(datanet, version), 2)
 }
 
 /// How many pending or accepted contributions name `content`; zero means the

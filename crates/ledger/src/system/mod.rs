@@ -16,7 +16,7 @@ use crate::{
     content::ContentSource,
     datanets,
     fees::ChainSpec,
-    models,
+    inference, models,
     state::{Overlay, StateChanges, StateError, StateView},
 };
 use alloy_primitives::{Address, Bytes, Log, U256};
@@ -169,6 +169,9 @@ fn dispatch<S: StateView>(
     }
     if to == addresses::MODELS {
         return models::call(frame, input);
+    }
+    if to == addresses::INFERENCE {
+        return inference::call(frame, input);
     }
     Err(CallError::Revert(format!("{to} is not a callable system contract")))
 }
