@@ -96,6 +96,7 @@ impl RpcHarness {
             config: RpcConfig { dev: true },
             blobs,
             indexes,
+            inference: None,
         };
         let module = ol_node::rpc::module(context);
         Self { runtime, module, data_dir }

@@ -1,15 +1,15 @@
 //! Plain HTTP routes on the JSON-RPC port.
 //!
 //! JSON-RPC is one `POST /` (or a WebSocket upgrade); everything else a node
-//! serves over HTTP — the blob store's `/blobs/<sha256>`, later the
-//! OpenAI-compatible `/v1/...` — is ordinary REST, easier to write with
+//! serves over HTTP — the blob store's `/blobs/<sha256>`, the
+//! OpenAI-compatible `/v1/...` ([`crate::openai`]) — is ordinary REST, easier to write with
 //! axum. [`HttpRoutesLayer`] is a tower layer for jsonrpsee's
 //! `set_http_middleware`: requests under one of [`ROUTE_PREFIXES`] go to the
 //! axum [`http_routes`] router, all others to jsonrpsee, so both share one
 //! port, one CORS policy and one connection limit. To add a route, add it to
 //! [`http_routes`] and its prefix to [`ROUTE_PREFIXES`].
 
-use crate::{blobs, rpc::RpcContext};
+use crate::{blobs, openai, rpc::RpcContext};
 use axum::{
     Json,
     http::{Method, StatusCode, Uri},
@@ -30,12 +30,13 @@ use tower::{Layer, Service, ServiceExt};
 
 /// Path prefixes served by [`http_routes`]: a path is theirs when it equals
 /// a prefix or continues it with `/`.
-pub const ROUTE_PREFIXES: &[&str] = &[blobs::PREFIX];
+pub const ROUTE_PREFIXES: &[&str] = &[blobs::PREFIX, openai::PREFIX];
 
 /// Every plain HTTP route of the node, sharing the JSON-RPC methods' context.
 pub fn http_routes(context: Arc<RpcContext>) -> axum::Router {
     axum::Router::new()
         .merge(blobs::routes())
+        .merge(openai::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(context)
@@ -156,10 +157,10 @@ mod tests {
 
     #[test]
     fn only_the_prefixes_are_routed() {
-        for path in ["/blobs", "/blobs/", "/blobs/0xab", "/blobs/a/b"] {
+        for path in ["/blobs", "/blobs/", "/blobs/0xab", "/blobs/a/b", "/v1", "/v1/models"] {
             assert!(is_routed(path), "{path}");
         }
-        for path in ["/", "", "/blobsx", "/blob", "/rpc", "/x/blobs/"] {
+        for path in ["/", "", "/blobsx", "/blob", "/rpc", "/x/blobs/", "/v1x", "/v2/models"] {
             assert!(!is_routed(path), "{path}");
         }
     }

@@ -17,6 +17,7 @@ pub mod dev;
 pub mod http;
 pub mod indexes;
 pub mod metrics;
+pub mod openai;
 pub mod pool;
 pub mod rpc;
 
@@ -197,6 +198,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         config: rpc::RpcConfig { dev: config.dev },
         blobs,
         indexes,
+        inference: None,
     };
     let mut servers = Vec::new();
     let (http, handle) = rpc::serve(context.clone(), config.http).await?;

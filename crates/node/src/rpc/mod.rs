@@ -48,6 +48,8 @@ pub struct RpcContext {
     pub blobs: Arc<ol_storage::BlobStore>,
     /// Attribution indexes of datanet versions.
     pub indexes: Arc<crate::indexes::IndexService>,
+    /// What serves the OpenAI-compatible API (`/v1/...`); `None`: no models.
+    pub inference: Option<Arc<dyn crate::openai::InferenceEngine>>,
 }
 
 /// All methods of the node.
