@@ -162,7 +162,7 @@ impl Node {
             config: RpcConfig { dev: true },
             blobs,
             indexes,
-            inference: with_engine.then(|| engine as Arc<dyn InferenceEngine>),
+            inference: with_engine.then_some(engine as Arc<dyn InferenceEngine>),
         };
         let (address, server) = rpc::serve(context, "127.0.0.1:0".parse().expect("an address"))
             .await
@@ -449,7 +449,7 @@ async fn a_streamed_chat_completion_is_framed_as_openai_does() {
             .collect();
         assert_eq!(text, reversed(prompt));
         // Pieces of three characters, each in its own chunk.
-        assert!(chunks.len() >= 1 + prompt.len() / 3, "{chunks:?}");
+        assert!(chunks.len() > prompt.len() / 3, "{chunks:?}");
         let finishing: Vec<&Value> =
             chunks.iter().filter(|chunk| !chunk["choices"][0]["finish_reason"].is_null()).collect();
         assert_eq!(finishing.len(), 1, "{chunks:?}");
