@@ -36,6 +36,20 @@ pub struct NodeArgs {
     /// Serve Prometheus metrics at this address (e.g. 127.0.0.1:9001).
     #[arg(long = "metrics", value_name = "ADDR:PORT")]
     pub metrics: Option<std::net::SocketAddr>,
+    /// Serve the registered models that list this provider over the
+    /// OpenAI-compatible API (`/v1`), settling as this account. Default with
+    /// --dev: dev account 0.
+    #[arg(long = "provider-key", value_name = "HEX", env = "OPENLEDGER_PROVIDER_KEY")]
+    pub provider_key: Option<alloy_primitives::B256>,
+    /// Serve no models (no `/v1` API).
+    #[arg(long = "no-serve", conflicts_with = "provider_key")]
+    pub no_serve: bool,
+    /// Memory budget of the LoRA adapter cache, in MiB.
+    #[arg(long = "adapter-cache-mib", default_value_t = 256)]
+    pub adapter_cache_mib: usize,
+    /// Largest `max_tokens` an inference request may ask for.
+    #[arg(long = "max-tokens", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_tokens: u32,
 }
 
 /// Runs the node until Ctrl-C or SIGTERM.
@@ -58,6 +72,7 @@ pub async fn run(args: NodeArgs) -> eyre::Result<()> {
         ws: args.ws_port.map(|port| SocketAddr::new(args.http_addr, port)),
         block_time: Duration::from_secs(args.block_time),
         metrics: args.metrics,
+        serving: serving(&args),
     };
     let node = ol_node::launch(config).await.wrap_err("the node could not start")?;
     print_banner(&args, &node);
@@ -65,6 +80,18 @@ pub async fn run(args: NodeArgs) -> eyre::Result<()> {
     tracing::info!("shutting down");
     node.stop().await;
     Ok(())
+}
+
+/// The serving configuration the flags ask for.
+fn serving(args: &NodeArgs) -> Option<ol_node::serving::ServingConfig> {
+    if args.no_serve {
+        return None;
+    }
+    let key = args.provider_key.or_else(|| dev::dev_accounts(1).first().map(|(_, key)| *key))?;
+    let mut config = ol_node::serving::ServingConfig::new(key);
+    config.adapter_budget_bytes = args.adapter_cache_mib.saturating_mul(1 << 20);
+    config.max_tokens = args.max_tokens;
+    Some(config)
 }
 
 /// What a developer needs to start: chain id, endpoints, funded accounts.
@@ -104,6 +131,12 @@ fn print_banner(args: &NodeArgs, node: &NodeHandle) {
         out.push_str(&format!(
             "\nWallet\n==================\nMnemonic:        {}\nDerivation path: m/44'/60'/0'/0/\n",
             dev::DEV_MNEMONIC
+        ));
+    }
+    if let Some(provider) = &node.provider {
+        out.push_str(&format!(
+            "\nInference API:   http://{}/v1 (OpenAI-compatible), provider {provider}\n",
+            node.http
         ));
     }
     println!("{out}");

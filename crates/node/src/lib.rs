@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod openai;
 pub mod pool;
 pub mod rpc;
+pub mod serving;
 
 use crate::{
     chain::{Chain, ChainError},
@@ -58,6 +59,9 @@ pub struct NodeConfig {
     pub block_time: Duration,
     /// Prometheus metrics address, if any.
     pub metrics: Option<SocketAddr>,
+    /// Serve registered models over the OpenAI-compatible API (`/v1`) as
+    /// this provider; `None` serves none.
+    pub serving: Option<serving::ServingConfig>,
 }
 
 /// Why a node could not start.
@@ -121,6 +125,9 @@ pub enum NodeError {
     /// Only --dev is implemented for now.
     #[error("a production (multi-validator) node is not available yet; start with --dev")]
     NotDev,
+    /// The serving configuration is unusable.
+    #[error("cannot serve models: {0}")]
+    Serving(String),
 }
 
 /// A running node.
@@ -134,6 +141,8 @@ pub struct NodeHandle {
     pub ws: Option<SocketAddr>,
     /// Bound metrics address.
     pub metrics: Option<SocketAddr>,
+    /// The provider account models are served as, when serving.
+    pub provider: Option<alloy_primitives::Address>,
     servers: Vec<jsonrpsee::server::ServerHandle>,
     sealer: tokio::task::JoinHandle<()>,
 }
@@ -193,13 +202,21 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
 
     let indexes =
         Arc::new(indexes::IndexService::new(config.datadir.join("indexes"), blobs.clone()));
-    let context = rpc::RpcContext {
+    let mut provider = None;
+    let mut context = rpc::RpcContext {
         chain: chain.clone(),
         config: rpc::RpcConfig { dev: config.dev },
         blobs,
         indexes,
         inference: None,
     };
+    if let Some(serving) = config.serving.clone() {
+        let server =
+            serving::ModelServer::new(context.clone(), serving).map_err(NodeError::Serving)?;
+        tracing::info!(provider = %server.provider(), "serving models over /v1");
+        provider = Some(server.provider());
+        context.inference = Some(Arc::new(Arc::new(server)));
+    }
     let mut servers = Vec::new();
     let (http, handle) = rpc::serve(context.clone(), config.http).await?;
     servers.push(handle);
@@ -224,5 +241,5 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     };
     let sealer: Box<dyn Consensus> = Box::new(DevSealer { mode, beneficiary: dev::DEV_PRODUCER });
     let sealer = tokio::spawn(sealer.run(chain.clone()));
-    Ok(NodeHandle { chain, http, ws, metrics: metrics_address, servers, sealer })
+    Ok(NodeHandle { chain, http, ws, metrics: metrics_address, provider, servers, sealer })
 }

@@ -49,6 +49,7 @@ impl Node {
             ws: None,
             block_time: Duration::ZERO,
             metrics: None,
+            serving: None,
         })
         .await
         .expect("a dev node starts");

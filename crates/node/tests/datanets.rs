@@ -65,6 +65,7 @@ impl Node {
             ws: None,
             block_time: Duration::ZERO,
             metrics: None,
+            serving: None,
         })
         .await
         .unwrap();

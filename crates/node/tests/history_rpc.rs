@@ -37,6 +37,7 @@ async fn state_at_older_blocks_is_served() {
         ws: None,
         block_time: Duration::ZERO,
         metrics: None,
+        serving: None,
     })
     .await
     .unwrap();

@@ -83,6 +83,7 @@ async fn start(genesis: GenesisSource, block_time: Duration) -> TestNode {
         ws: None,
         block_time,
         metrics: None,
+        serving: None,
     })
     .await
     .expect("the node starts");

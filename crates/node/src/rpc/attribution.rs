@@ -232,19 +232,28 @@ fn query(params: Params<'_>, ctx: &RpcContext, method: &'static str) -> RpcResul
     let text: String = p.required("text")?;
     let options: Option<Options> = p.optional("options {tokenizer, minSpan, maxListed}")?;
     p.finish()?;
+    open_query(ctx, datanet, version, &text, options.unwrap_or_default())
+}
+
+fn open_query(
+    ctx: &RpcContext,
+    datanet: u64,
+    version: u32,
+    text: &str,
+    options: Options,
+) -> RpcResult<Query> {
     if text.len() > MAX_QUERY_TEXT {
         return Err(invalid_params(format!(
             "text is {} bytes; at most {MAX_QUERY_TEXT} allowed",
             text.len()
         )));
     }
-    let options = options.unwrap_or_default();
     let (recorded_hash, recorded_tokenizer) = recorded_index(ctx, datanet, version)?;
     let name = choose_tokenizer(options.tokenizer.clone(), recorded_tokenizer)?;
     let tokenizer = tokenizer_named(&name)?;
     let key: IndexKey = (datanet, version, name);
     let index = ctx.indexes.checked_index(&key, recorded_hash).map_err(service_error)?;
-    let tokens = tokenizer.encode(&text);
+    let tokens = tokenizer.encode(text);
     Ok(Query { datanet, version, key, index, tokenizer, tokens, options })
 }
 
@@ -264,6 +273,23 @@ fn longest_matches(params: Params<'_>, ctx: &RpcContext) -> RpcResult<LongestMat
 
 fn attribute_text(params: Params<'_>, ctx: &RpcContext) -> RpcResult<AttributionJson> {
     let q = query(params, ctx, "ol_attribute")?;
+    attribute_query(ctx, q)
+}
+
+/// The attribution of `text` against a published datanet version with its
+/// recorded index and the default parameters, as `ol_attribute` gives it.
+/// The inference engine attributes every answer with it.
+pub fn attribute_output(
+    ctx: &RpcContext,
+    datanet: u64,
+    version: u32,
+    text: &str,
+) -> RpcResult<AttributionJson> {
+    let q = open_query(ctx, datanet, version, text, Options::default())?;
+    attribute_query(ctx, q)
+}
+
+fn attribute_query(ctx: &RpcContext, q: Query) -> RpcResult<AttributionJson> {
     let defaults = AttributionParams::default();
     let min_span = q.options.min_span.unwrap_or(defaults.min_span);
     if min_span == 0 || min_span > MAX_MIN_SPAN {

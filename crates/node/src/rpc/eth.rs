@@ -682,6 +682,18 @@ fn eth_get_logs(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::V
             "query exceeds max block range {MAX_LOG_RANGE}: blocks {from}..={to}"
         )));
     }
+    json(find_logs(ctx, &filter, from, to)?)
+}
+
+/// The logs of blocks `from..=to` (already clamped to the head and to
+/// [`MAX_LOG_RANGE`]) that match `filter`, skipping blocks whose bloom rules
+/// them out.
+pub(super) fn find_logs(
+    ctx: &RpcContext,
+    filter: &Filter,
+    from: u64,
+    to: u64,
+) -> RpcResult<Vec<RpcLog>> {
     let mut logs = Vec::new();
     for number in from..=to {
         let header = header_by_number(ctx, number)?;
@@ -704,7 +716,7 @@ fn eth_get_logs(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::V
             log_index += receipt.envelope.logs().len() as u64;
         }
     }
-    json(logs)
+    Ok(logs)
 }
 
 fn eth_get_proof(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {

@@ -13,6 +13,7 @@ mod convert;
 pub mod datanet;
 pub mod errors;
 pub mod eth;
+pub mod inference;
 pub mod model;
 pub mod ol;
 
@@ -59,6 +60,7 @@ pub fn module(context: RpcContext) -> RpcModule<RpcContext> {
     ol::register(&mut module);
     datanet::register(&mut module);
     model::register(&mut module);
+    inference::register(&mut module);
     attribution::register(&mut module);
     blob::register(&mut module);
     module
