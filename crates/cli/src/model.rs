@@ -31,6 +31,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::{fmt::Write as _, io::Read, path::Path, str::FromStr};
 
+#[path = "model_train.rs"]
+mod train;
+
 /// The `model` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum ModelCommand {
@@ -44,6 +47,8 @@ pub(crate) enum ModelCommand {
     SetProviders(Box<ProvidersArgs>),
     /// Retire a model for good (owner only): it can no longer be served or changed.
     Retire(Box<RetireArgs>),
+    /// Train a model (or a LoRA adapter over --base) on a datanet version; optionally register it.
+    Train(Box<train::TrainArgs>),
 }
 
 /// A datanet version, as users write it: `DATANET:VERSION`.
@@ -232,6 +237,7 @@ pub(crate) async fn run(command: ModelCommand) -> Result<()> {
         ModelCommand::SetPrices(args) => set_prices(*args).await,
         ModelCommand::SetProviders(args) => set_providers(*args).await,
         ModelCommand::Retire(args) => retire(*args).await,
+        ModelCommand::Train(args) => train::train(*args).await,
     }
 }
 

@@ -144,7 +144,7 @@ pub struct TrainingConfig {
 impl Config {
     /// Parses and validates a TOML configuration.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let config: Config = toml::from_str(text).map_err(|e| parse_error(text, &e))?;
         config.validate()?;
         Ok(config)
     }
@@ -157,6 +157,17 @@ impl Config {
         }
         self.training.validate()
     }
+}
+
+/// A TOML error on one line: `line L, column C: message`.
+fn parse_error(text: &str, error: &toml::de::Error) -> ConfigError {
+    let message = error.message().trim().replace('\n', "; ");
+    let Some(before) = error.span().and_then(|span| text.get(..span.start)) else {
+        return ConfigError::Parse(message);
+    };
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |newline| newline + 1) + 1;
+    ConfigError::Parse(format!("line {line}, column {column}: {message}"))
 }
 
 fn invalid<T: ToString>(field: &'static str, value: T, reason: &'static str) -> ConfigError {
@@ -352,5 +363,6 @@ held_out = 0.1
         assert!(text.contains("line 18"), "{text}");
         let text = message(Config::from_toml("[model\nlayers = 1"));
         assert!(text.contains("line 1"), "{text}");
+        assert_eq!(text.lines().count(), 1, "{text}");
     }
 }
