@@ -15,6 +15,7 @@ mod balance;
 mod block;
 mod calendar;
 mod datanet;
+mod inference;
 mod keys;
 mod keystore;
 mod model;
@@ -63,6 +64,9 @@ enum Command {
     /// Register, show, price and retire models trained from datanet versions.
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// Pay for inferences (deposits, signed authorisations), see earnings, claim rewards.
+    #[command(subcommand)]
+    Inference(inference::InferenceCommand),
 }
 
 #[tokio::main]
@@ -89,6 +93,7 @@ async fn run(command: Command) -> eyre::Result<()> {
         Command::Datanet(command) => datanet::run(command).await,
         Command::Attribute(args) => attribute::run(*args).await,
         Command::Model(command) => model::run(command).await,
+        Command::Inference(command) => inference::run(command).await,
     }
 }
 
