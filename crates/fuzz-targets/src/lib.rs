@@ -18,6 +18,8 @@
 //!   parser; accepted rows are normalised and parsing is deterministic.
 //! * [`fuzz_datanets_call`]: calldata → the datanets system contract; no
 //!   panic, gas within bounds, a revert has a reason and changes nothing.
+//! * [`fuzz_inference_call`]: calldata → the inference settlement contract;
+//!   the same properties.
 //!
 //! The seed inputs ([`transaction_seeds`], [`rpc_seeds`]) are written to
 //! `fuzz/seeds/` by `cargo test -p ol-fuzz-targets -- --ignored write_seed_corpus`.
@@ -28,10 +30,12 @@
 
 mod contribution;
 mod datanets;
+mod inference;
 mod rpc;
 mod transaction;
 
 pub use contribution::{contribution_seeds, fuzz_contribution_parser};
 pub use datanets::{datanets_seeds, fuzz_datanets_call};
+pub use inference::{fuzz_inference_call, inference_seeds};
 pub use rpc::{RpcHarness, fuzz_rpc_request, rpc_seeds};
 pub use transaction::{fuzz_transaction_decoder, transaction_seeds};

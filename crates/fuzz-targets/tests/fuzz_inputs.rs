@@ -6,7 +6,8 @@
 
 use ol_fuzz_targets::{
     RpcHarness, contribution_seeds, datanets_seeds, fuzz_contribution_parser, fuzz_datanets_call,
-    fuzz_rpc_request, fuzz_transaction_decoder, rpc_seeds, transaction_seeds,
+    fuzz_inference_call, fuzz_rpc_request, fuzz_transaction_decoder, inference_seeds, rpc_seeds,
+    transaction_seeds,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -23,6 +24,7 @@ const TRANSACTION_DECODER: &str = "transaction_decoder";
 const RPC_REQUEST: &str = "rpc_request";
 const CONTRIBUTION_PARSER: &str = "contribution_parser";
 const DATANETS_CALL: &str = "datanets_call";
+const INFERENCE_CALL: &str = "inference_call";
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
@@ -76,6 +78,7 @@ fn contribution_and_datanets_seed_corpus() {
     for (target, run, seeds) in [
         (CONTRIBUTION_PARSER, fuzz_contribution_parser as fn(&[u8]), contribution_seeds()),
         (DATANETS_CALL, fuzz_datanets_call as fn(&[u8]), datanets_seeds()),
+        (INFERENCE_CALL, fuzz_inference_call as fn(&[u8]), inference_seeds()),
     ] {
         let files = corpus_files("seeds", target);
         assert!(!files.is_empty(), "fuzz/seeds/{target} is empty");
@@ -108,6 +111,9 @@ fn write_seed_corpus() {
     }
     for (name, bytes) in datanets_seeds() {
         write(DATANETS_CALL, name, &bytes);
+    }
+    for (name, bytes) in inference_seeds() {
+        write(INFERENCE_CALL, name, &bytes);
     }
 }
 
@@ -278,6 +284,16 @@ proptest! {
         let seeds = datanets_seeds();
         let bytes = seeds[seed % seeds.len()].1.clone();
         fuzz_datanets_call(&mutate(bytes, &mutations));
+    }
+
+    #[test]
+    fn inference_call_mutated_seeds(
+        seed in 0usize..64,
+        mutations in prop::collection::vec(mutation(), 1..6),
+    ) {
+        let seeds = inference_seeds();
+        let bytes = seeds[seed % seeds.len()].1.clone();
+        fuzz_inference_call(&mutate(bytes, &mutations));
     }
 
     #[test]

@@ -375,6 +375,7 @@ impl ModelServer {
             stop: request.stop.clone(),
         };
         let mut pending = Vec::new();
+        let started = std::time::Instant::now();
         let generation = runtime
             .generate(adapter, &prompt_tokens, &params, |token| {
                 pending.extend(ol_models::tokenizer::decode_bytes(&[token]));
@@ -398,6 +399,10 @@ impl ModelServer {
         }
         let output = generation.text();
         let output_tokens = u32::try_from(generation.tokens.len()).unwrap_or(u32::MAX);
+        let metrics = self.context.chain.metrics();
+        metrics.generation_seconds.observe(started.elapsed().as_secs_f64());
+        metrics.generated_tokens.inc_by(u64::from(output_tokens));
+        let started = std::time::Instant::now();
 
         let attribution = attribute_output(&self.context, datanet, version, &output)
             .map_err(|error| unavailable(format!("attribution failed: {}", error.message())))?;
@@ -436,6 +441,8 @@ impl ModelServer {
         };
         let signature = payment.signature.clone().unwrap_or_default();
         let transaction = self.submit_settlement(&settlement, signature)?;
+        metrics.settlement_seconds.observe(started.elapsed().as_secs_f64());
+        metrics.inferences.inc();
 
         let mut attribution = serde_json::to_value(&attribution).map_err(internal)?;
         attribution["settlement"] = serde_json::json!({
@@ -557,9 +564,16 @@ impl InferenceEngine for Arc<ModelServer> {
     ) -> BoxFuture<'static, Result<GenerationOutcome, EngineError>> {
         let server = self.clone();
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || server.run(request, text))
-                .await
-                .map_err(|error| internal(format!("the generation task failed: {error}")))?
+            let outcome = tokio::task::spawn_blocking({
+                let server = server.clone();
+                move || server.run(request, text)
+            })
+            .await
+            .map_err(|error| internal(format!("the generation task failed: {error}")))?;
+            if outcome.is_err() {
+                server.context.chain.metrics().inferences_refused.inc();
+            }
+            outcome
         })
     }
 }
