@@ -8,6 +8,8 @@
 //! string; tokens that might begin a stop string are held back from the
 //! callback until it is known they do not, so a stop string is never streamed.
 //! When the context fills, the cache is rebuilt over the last half of it.
+//! A prompt starts a new document: it is preceded by end-of-text, as every
+//! training document is.
 
 use candle_core::{DType, Tensor};
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -173,9 +175,14 @@ impl<F: FnMut(u32)> StopFilter<'_, F> {
 }
 
 impl Model {
-    /// Generates after `prompt` (all byte tokens or end-of-text; empty starts
-    /// a new document), through `adapter` when given, calling `on_token` with
-    /// each token as soon as it is certain to be part of the output.
+    /// Generates after `prompt` (byte tokens or end-of-text), through
+    /// `adapter` when given, calling `on_token` with each token as soon as it
+    /// is certain to be part of the output.
+    ///
+    /// The prompt is the start of a new document: unless it already begins
+    /// with [`END_OF_TEXT`], one is put before it, as before every training
+    /// document, so the prompt's first byte sits where training put documents'
+    /// first bytes. An empty prompt is end-of-text alone.
     pub fn generate(
         &self,
         adapter: Option<&Adapter>,
@@ -186,8 +193,13 @@ impl Model {
         let adapter = self.check_adapter(adapter)?;
         check_params(params)?;
         let context = self.config().context;
-        let mut history: Vec<u32> =
-            if prompt.is_empty() { vec![END_OF_TEXT] } else { prompt.to_vec() };
+        // A generation starts a new document, as every training document
+        // starts after an end-of-text.
+        let mut history: Vec<u32> = Vec::with_capacity(prompt.len() + 1);
+        if prompt.first() != Some(&END_OF_TEXT) {
+            history.push(END_OF_TEXT);
+        }
+        history.extend_from_slice(prompt);
         check_tokens(&history, usize::MAX)?;
         if history.len() > context {
             // Only the last `context` tokens can be attended to.

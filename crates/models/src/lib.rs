@@ -8,6 +8,13 @@
 //! a KV cache; [`Runtime`] serves one resident base model with an LRU cache
 //! of adapters under a memory budget. Configurations are TOML ([`Config`]).
 //!
+//! The tiny configuration (`configs/tiny.toml`: 2 blocks of width 64,
+//! context 64) trains in 120 steps of 8 windows (12-15 s on two CPU cores, in
+//! a debug build) to a loss of about 0.74 nats/byte on three repeated
+//! sentences, and greedy generation then continues each from its first words
+//! exactly (`tests/memorize.rs`). A prompt is generated as the start of a
+//! document, after end-of-text, as training documents are.
+//!
 //! It is not a ledger component: it knows nothing of datanets, contributions
 //! or payments (the CLI and node fetch text and register weights hashes), and
 //! it is not a general model zoo: no pretrained checkpoints, no BPE

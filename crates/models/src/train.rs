@@ -8,9 +8,15 @@
 //!
 //! The corpus is each text's bytes followed by end-of-text. Documents are
 //! split into training and held-out sets by a seeded shuffle (with one
-//! document, its tail is held out instead); a batch is `batch_size` random
-//! windows of `context + 1` tokens of the concatenated training documents.
-//! AdamW with linear warm-up and cosine decay to a tenth of the peak rate.
+//! document, its tail is held out instead); each set is one stream that
+//! starts with end-of-text, so every document follows one. A batch is
+//! `batch_size` windows of `context + 1` tokens of the training stream: the
+//! even-numbered windows start at the end-of-text before a random document
+//! (position 0 then looks as it does in generation, which puts end-of-text
+//! before the prompt), the others at uniformly random offsets.
+//! AdamW (betas 0.9, 0.95) with linear warm-up and cosine decay to a tenth of
+//! the peak rate; weight decay applies to the linear layers' matrices (and
+//! LoRA factors), not to embeddings, norms or biases.
 
 use std::time::{Duration, Instant};
 
@@ -21,7 +27,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use crate::config::{Config, LoraConfig};
 use crate::model::{Adapter, AdapterParams, Init, Model, ParameterSpec, Transformer, WeightsHash};
-use crate::tokenizer::encode_document;
+use crate::tokenizer::{END_OF_TEXT, encode_document};
 use crate::{Error, weights};
 
 /// Receives training progress after every optimiser step.
@@ -138,6 +144,8 @@ fn variables(
 /// The tokenized corpus, split into training and held-out streams.
 struct Corpus {
     train: Vec<u32>,
+    /// Positions in `train` of the end-of-text before each document.
+    document_starts: Vec<usize>,
     held_out: Vec<u32>,
     train_documents: usize,
     held_out_documents: usize,
@@ -163,8 +171,11 @@ impl Corpus {
                 let held =
                     ((tokens.len() as f64 * held_out).round() as usize).clamp(2, tokens.len() - 2);
                 let cut = tokens.len() - held;
+                let mut train = vec![END_OF_TEXT];
+                train.extend_from_slice(&tokens[..cut]);
                 Ok(Self {
-                    train: tokens[..cut].to_vec(),
+                    document_starts: vec![0],
+                    train,
                     held_out: tokens[cut..].to_vec(),
                     train_documents: 1,
                     held_out_documents: 0,
@@ -178,12 +189,23 @@ impl Corpus {
                 for &index in &order[..held] {
                     is_held[index] = true;
                 }
-                let (mut train, mut held_out) = (Vec::new(), Vec::new());
+                // Each stream starts with an end-of-text, so every document
+                // follows one, as a generation's prompt does.
+                let (mut train, mut held_out) = (vec![END_OF_TEXT], vec![END_OF_TEXT]);
+                let mut document_starts = vec![0];
                 for (document, held) in documents.iter().zip(is_held) {
-                    if held { &mut held_out } else { &mut train }.extend_from_slice(document);
+                    if held {
+                        held_out.extend_from_slice(document);
+                    } else {
+                        train.extend_from_slice(document);
+                        document_starts.push(train.len() - 1);
+                    }
                 }
+                // The last end-of-text starts no document.
+                document_starts.pop();
                 Ok(Self {
                     train,
+                    document_starts,
                     held_out,
                     train_documents: count - held,
                     held_out_documents: held,
@@ -262,36 +284,67 @@ fn learning_rate(config: &Config, step: usize) -> f64 {
     peak * (0.1 + 0.9 * cosine)
 }
 
+/// Whether weight decay applies to a parameter: the matrices of the linear
+/// layers (and LoRA factors), not embeddings, norm gains or biases.
+fn decays(name: &str) -> bool {
+    !name.ends_with(".bias") && !name.contains("norm") && !name.contains("embedding")
+}
+
+fn adamw(vars: Vec<Var>, lr: f64, weight_decay: f64) -> Result<AdamW, Error> {
+    Ok(AdamW::new(vars, ParamsAdamW { lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay })?)
+}
+
+/// Window starts for one batch: even-numbered windows start at a document's
+/// end-of-text (as a generation does), the others anywhere.
+fn window_starts(
+    corpus: &Corpus,
+    length: usize,
+    batch_size: usize,
+    rng: &mut StdRng,
+) -> Vec<usize> {
+    let last = corpus.train.len() - length;
+    (0..batch_size)
+        .map(|index| {
+            if index % 2 == 0 {
+                let start =
+                    corpus.document_starts[rng.random_range(0..corpus.document_starts.len())];
+                start.min(last - 1)
+            } else {
+                rng.random_range(0..last)
+            }
+        })
+        .collect()
+}
+
 /// The optimisation loop shared by full training and LoRA fine-tuning.
 fn optimise(
     config: &Config,
     corpus: &Corpus,
-    vars: Vec<Var>,
+    vars: std::collections::BTreeMap<String, Var>,
     transformer: &Transformer<'_>,
     adapter: Option<&AdapterParams>,
     device: &Device,
     progress: &mut dyn Progress,
 ) -> Result<Vec<f32>, Error> {
     let training = &config.training;
-    let mut optimizer = AdamW::new(
-        vars,
-        ParamsAdamW {
-            lr: learning_rate(config, 0),
-            weight_decay: training.weight_decay,
-            ..Default::default()
-        },
-    )?;
+    let (decayed, kept): (Vec<_>, Vec<_>) = vars.into_iter().partition(|(name, _)| decays(name));
+    let lr = learning_rate(config, 0);
+    let mut decayed =
+        adamw(decayed.into_iter().map(|(_, var)| var).collect(), lr, training.weight_decay)?;
+    let mut kept = adamw(kept.into_iter().map(|(_, var)| var).collect(), lr, 0.0)?;
     let length = config.model.context.min(corpus.train.len() - 1);
     let mut rng = rng(training.seed, BATCH_STREAM);
     let mut losses = Vec::with_capacity(training.steps);
     for step in 0..training.steps {
-        optimizer.set_learning_rate(learning_rate(config, step));
-        let starts: Vec<usize> = (0..training.batch_size)
-            .map(|_| rng.random_range(0..corpus.train.len() - length))
-            .collect();
+        let lr = learning_rate(config, step);
+        decayed.set_learning_rate(lr);
+        kept.set_learning_rate(lr);
+        let starts = window_starts(corpus, length, training.batch_size, &mut rng);
         let (inputs, targets) = batch(&corpus.train, &starts, length, device)?;
         let loss = loss(transformer, adapter, &inputs, &targets)?;
-        optimizer.backward_step(&loss)?;
+        let grads = loss.backward()?;
+        decayed.step(&grads)?;
+        kept.step(&grads)?;
         let value = loss.to_dtype(DType::F32)?.to_scalar::<f32>()?;
         if !value.is_finite() {
             return Err(Error::Diverged { step: step + 1 });
@@ -345,15 +398,7 @@ pub fn train(
     let working =
         Model::from_tensors(config.model.clone(), tensors, WeightsHash([0; 32]), device.clone())?;
     let transformer = working.transformer();
-    let losses = optimise(
-        config,
-        &corpus,
-        vars.into_values().collect(),
-        &transformer,
-        None,
-        &device,
-        progress,
-    )?;
+    let losses = optimise(config, &corpus, vars, &transformer, None, &device, progress)?;
     let held_out_loss = evaluate(
         &transformer,
         None,
@@ -408,15 +453,7 @@ pub fn fine_tune_lora(
     let working = Adapter::from_tensors(lora.clone(), base, tensors, WeightsHash([0; 32]))?;
     let transformer = base.transformer();
     let params = base.check_adapter(Some(&working))?;
-    let losses = optimise(
-        config,
-        &corpus,
-        vars.into_values().collect(),
-        &transformer,
-        params,
-        &device,
-        progress,
-    )?;
+    let losses = optimise(config, &corpus, vars, &transformer, params, &device, progress)?;
     let held_out_loss = evaluate(
         &transformer,
         params,
