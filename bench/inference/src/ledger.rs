@@ -375,7 +375,8 @@ pub(crate) fn set_up(
 
     let nonce = ledger.take_nonce(owner.address());
     let publish = IDatanets::publishVersionCall { datanetId: DATANET }.abi_encode();
-    ledger.apply(&[sign_call(owner, nonce, DATANETS, publish, gas)?])?;
+    // Publishing reads every contribution: far more gas than one call.
+    ledger.apply(&[sign_call(owner, nonce, DATANETS, publish, 500_000_000)?])?;
     let nonce = ledger.take_nonce(owner.address());
     let record = IDatanets::recordIndexCall {
         datanetId: DATANET,
