@@ -56,7 +56,7 @@ impl Report {
             ("build+authorise", mean(r, |t| t.authorise)),
             ("simulate", mean(r, |t| t.simulate)),
             ("sign tx", mean(r, |t| t.sign_transaction)),
-            ("apply block", mean(r, |t| t.apply)),
+            ("share of block", mean(r, |t| t.apply)),
         ];
         let total: f64 = parts.iter().map(|(_, d)| d.as_secs_f64()).sum();
         parts
@@ -128,7 +128,7 @@ impl Report {
         row(
             &mut out,
             "",
-            "settlement: build+authorise, simulate, sign, apply block",
+            "settlement: build+authorise, simulate, sign, share of its block",
             format!("{:.3} ms", ms(mean(r, |t| t.settle()))),
             "",
         );
