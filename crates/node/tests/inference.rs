@@ -148,12 +148,22 @@ impl Node {
     /// POSTs JSON to a `/v1` route; returns the status and the JSON body.
     async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         let body = body.to_string();
-        let mut stream = tokio::net::TcpStream::connect(self.http).await.unwrap();
-        let request = format!(
+        self.exchange(&format!(
             "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
-        );
+        ))
+        .await
+    }
+
+    async fn get_models(&self) -> (u16, Value) {
+        self.exchange("GET /v1/models HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await
+    }
+
+    /// Sends one raw HTTP/1.1 request; returns the status and the JSON body.
+    async fn exchange(&self, request: &str) -> (u16, Value) {
+        let mut stream = tokio::net::TcpStream::connect(self.http).await.unwrap();
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await.unwrap();
@@ -302,7 +312,7 @@ async fn paid_inferences_settle_by_attribution() {
     let model = prepare(&mut node).await;
     let now = node.handle.chain.now();
 
-    let (status, listed) = node.post_get_models().await;
+    let (status, listed) = node.get_models().await;
     assert_eq!(status, 200, "{listed}");
     assert_eq!(listed["data"][0]["id"], "coast-tiny", "{listed}");
 
@@ -522,23 +532,4 @@ async fn openai_python(node: &Node, model: u64) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_str(&stdout).expect("a JSON summary")
-}
-
-impl Node {
-    async fn post_get_models(&self) -> (u16, Value) {
-        let mut stream = tokio::net::TcpStream::connect(self.http).await.unwrap();
-        let request = "GET /v1/models HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.unwrap();
-        let text = String::from_utf8(response).unwrap();
-        let (head, rest) = text.split_once("\r\n\r\n").unwrap();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            dechunk(rest)
-        } else {
-            rest.to_owned()
-        };
-        (status, serde_json::from_str(&body).unwrap())
-    }
 }
