@@ -474,6 +474,15 @@ async fn paid_inferences_settle_by_attribution() {
     }
     assert!(total_fees > U256::ZERO);
 
+    // A retired model is no longer served: listed nowhere, refused as unknown.
+    node.succeed(OWNER, MODELS, IModels::retireCall { modelId: model }.abi_encode()).await;
+    let (_, listed) = node.get_models().await;
+    assert_eq!(listed["data"], json!([]), "{listed}");
+    let mut retired = base.clone();
+    retired["payment"] = payment(model, 50, open(1), now + 3600);
+    let (status, body) = node.post("/v1/completions", &retired).await;
+    assert_eq!(status, 404, "{body}");
+
     // The sum of the balances of every account that ever held OPEN here is
     // the fixed supply at every block.
     let mut accounts: Vec<Address> = (0..dev::DEV_ACCOUNTS).map(address).collect();

@@ -503,22 +503,14 @@ fn credit<S: StateView>(
     if amount.is_zero() {
         return Ok(());
     }
-    let slot = rewards_slot(&account);
-    let held = frame.load(slot)?;
-    frame.store(slot, held + amount)?;
-    let model_slot = earned_model_slot(&account, model);
-    let earned = frame.load(model_slot)?;
-    if earned.is_zero() {
+    frame.add_to(rewards_slot(&account), amount)?;
+    if frame.add_to(earned_model_slot(&account, model), amount)? == amount {
         add_source(frame, &account, Source::Model(model))?;
     }
-    frame.store(model_slot, earned + amount)?;
-    if let Some(datanet) = datanet {
-        let datanet_slot = earned_datanet_slot(&account, datanet);
-        let earned = frame.load(datanet_slot)?;
-        if earned.is_zero() {
-            add_source(frame, &account, Source::Datanet(datanet))?;
-        }
-        frame.store(datanet_slot, earned + amount)?;
+    if let Some(datanet) = datanet
+        && frame.add_to(earned_datanet_slot(&account, datanet), amount)? == amount
+    {
+        add_source(frame, &account, Source::Datanet(datanet))?;
     }
     emit(
         frame,

@@ -9,7 +9,7 @@
 
 use super::{CallError, Frame, gas};
 use crate::state::StateView;
-use alloy_primitives::{Address, B256, U256, keccak256};
+use alloy_primitives::{Address, B256, Keccak256, U256, keccak256};
 
 /// One part of a storage key.
 #[derive(Debug, Clone, Copy)]
@@ -24,17 +24,19 @@ pub enum KeyPart<'a> {
 
 /// The base slot of record `name` under `parts`.
 pub fn slot(name: &str, parts: &[KeyPart<'_>]) -> B256 {
-    let mut preimage = Vec::with_capacity(name.len() + 1 + 32 * parts.len());
-    preimage.extend_from_slice(name.as_bytes());
-    preimage.push(0);
+    // Hashed incrementally: no buffer is allocated for the preimage (slots
+    // are computed several times per storage access of every system call).
+    let mut hasher = Keccak256::new();
+    hasher.update(name.as_bytes());
+    hasher.update([0u8]);
     for part in parts {
         match part {
-            KeyPart::U64(value) => preimage.extend_from_slice(&value.to_be_bytes()),
-            KeyPart::Address(address) => preimage.extend_from_slice(address.as_slice()),
-            KeyPart::Word(word) => preimage.extend_from_slice(word.as_slice()),
+            KeyPart::U64(value) => hasher.update(value.to_be_bytes()),
+            KeyPart::Address(address) => hasher.update(address.as_slice()),
+            KeyPart::Word(word) => hasher.update(word.as_slice()),
         }
     }
-    keccak256(preimage)
+    hasher.finalize()
 }
 
 /// `base + offset`, the slot of a record's field.
@@ -66,6 +68,23 @@ impl<S: StateView> Frame<'_, S> {
         self.gas.charge(cost)?;
         self.state.set_storage(self.address, slot, value);
         Ok(())
+    }
+
+    /// Adds `amount` to a word (a balance-like counter) with one read of the
+    /// state; gas as a load followed by a store. Returns the new value.
+    pub fn add_to(&mut self, slot: B256, amount: U256) -> Result<U256, CallError> {
+        self.gas.charge(gas::LOAD)?;
+        let current = self.state.storage(&self.address, &slot)?;
+        if amount.is_zero() {
+            self.gas.charge(gas::LOAD)?;
+            return Ok(current);
+        }
+        let cost = if current.is_zero() { gas::STORE_NEW } else { gas::STORE_UPDATE };
+        self.gas.charge(cost)?;
+        // Cannot overflow: every such counter is bounded by the OPEN supply.
+        let value = current.saturating_add(amount);
+        self.state.set_storage(self.address, slot, value);
+        Ok(value)
     }
 
     /// Reads a u64 kept in the low bits of a word.
