@@ -16,7 +16,7 @@ use crate::{
 };
 use IDatanets::IDatanetsCalls as Call;
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_sol_types::{SolCall, SolEvent, SolInterface, SolValue};
+use alloy_sol_types::{SolCall, SolEvent, SolValue};
 use ol_primitives::addresses::{DATANETS, TREASURY};
 
 type Result<T> = std::result::Result<T, CallError>;
@@ -33,21 +33,7 @@ pub(super) const MAX_TAGS: usize = 16;
 pub(super) const MAX_SHORT: usize = 64;
 
 pub(super) fn dispatch<S: StateView>(frame: &mut Frame<'_, S>, input: &[u8]) -> Result<Bytes> {
-    let call = match Call::abi_decode(input) {
-        Ok(call) => call,
-        Err(error) => {
-            let selector = input.get(..4).map(alloy_primitives::hex::encode_prefixed);
-            match selector {
-                Some(selector)
-                    if !Call::valid_selector(input[..4].try_into().unwrap_or([0; 4])) =>
-                {
-                    revert!("IDatanets has no function with selector {selector}")
-                }
-                Some(_) => revert!("malformed arguments for IDatanets: {error}"),
-                None => revert!("call data of {} bytes has no function selector", input.len()),
-            }
-        }
-    };
+    let call: Call = crate::system::decode_call("IDatanets", input)?;
     let output = match call {
         Call::createDatanet(c) => {
             IDatanets::createDatanetCall::abi_encode_returns(&create(frame, c.config)?)

@@ -51,7 +51,7 @@ use crate::{
 };
 use IInference::IInferenceCalls as Call;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use alloy_sol_types::{Eip712Domain, SolCall, SolEvent, SolInterface, SolStruct, SolValue};
+use alloy_sol_types::{Eip712Domain, SolCall, SolEvent, SolStruct, SolValue};
 pub use ol_primitives::addresses::INFERENCE;
 use ol_primitives::addresses::{STAKING, TREASURY};
 pub use split::{BPS_WHOLE, Shares, Split};
@@ -243,19 +243,7 @@ fn sources<S: StateView>(
 
 /// Runs one ABI-encoded call against the inference contract.
 pub fn call<S: StateView>(frame: &mut Frame<'_, S>, input: &[u8]) -> Result<Bytes> {
-    let call = match Call::abi_decode(input) {
-        Ok(call) => call,
-        Err(error) => match input.get(..4) {
-            Some(selector) if !Call::valid_selector(selector.try_into().unwrap_or([0; 4])) => {
-                revert!(
-                    "IInference has no function with selector {}",
-                    alloy_primitives::hex::encode_prefixed(selector)
-                )
-            }
-            Some(_) => revert!("malformed arguments for IInference: {error}"),
-            None => revert!("call data of {} bytes has no function selector", input.len()),
-        },
-    };
+    let call: Call = crate::system::decode_call("IInference", input)?;
     let output = match call {
         Call::settle(c) => {
             IInference::settleCall::abi_encode_returns(&settle(frame, &c.settlement, &c.signature)?)

@@ -28,7 +28,7 @@ use crate::{
 };
 use IModels::IModelsCalls as Call;
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_sol_types::{SolCall, SolEvent, SolInterface, SolValue};
+use alloy_sol_types::{SolCall, SolEvent, SolValue};
 pub use ol_primitives::addresses::MODELS;
 use ol_primitives::addresses::TREASURY;
 
@@ -108,19 +108,7 @@ fn model<S: StateView>(frame: &mut Frame<'_, S>, id: u64) -> Result<Option<Model
 
 /// Runs one ABI-encoded call against the model registry.
 pub fn call<S: StateView>(frame: &mut Frame<'_, S>, input: &[u8]) -> Result<Bytes> {
-    let call = match Call::abi_decode(input) {
-        Ok(call) => call,
-        Err(error) => match input.get(..4) {
-            Some(selector) if !Call::valid_selector(selector.try_into().unwrap_or([0; 4])) => {
-                revert!(
-                    "IModels has no function with selector {}",
-                    alloy_primitives::hex::encode_prefixed(selector)
-                )
-            }
-            Some(_) => revert!("malformed arguments for IModels: {error}"),
-            None => revert!("call data of {} bytes has no function selector", input.len()),
-        },
-    };
+    let call: Call = crate::system::decode_call("IModels", input)?;
     let output = match call {
         Call::registerModel(c) => {
             IModels::registerModelCall::abi_encode_returns(&register(frame, c.config)?)

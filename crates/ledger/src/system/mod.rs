@@ -20,7 +20,7 @@ use crate::{
     state::{Overlay, StateChanges, StateError, StateView},
 };
 use alloy_primitives::{Address, Bytes, Log, U256};
-use alloy_sol_types::{Revert, SolError};
+use alloy_sol_types::{Revert, SolError, SolInterface};
 use ol_primitives::{BlockEnv, addresses};
 
 pub use gas::GasMeter;
@@ -174,6 +174,24 @@ fn dispatch<S: StateView>(
         return inference::call(frame, input);
     }
     Err(CallError::Revert(format!("{to} is not a callable system contract")))
+}
+
+/// Decodes calldata for the contract whose interface is `C` (named
+/// `interface` in messages), or reverts saying what is wrong with it: no
+/// selector, an unknown selector, or malformed arguments.
+pub fn decode_call<C: SolInterface>(interface: &str, input: &[u8]) -> Result<C, CallError> {
+    C::abi_decode(input).map_err(|error| {
+        CallError::Revert(match input.get(..4) {
+            Some(selector) if !C::valid_selector(selector.try_into().unwrap_or([0; 4])) => {
+                format!(
+                    "{interface} has no function with selector {}",
+                    alloy_primitives::hex::encode_prefixed(selector)
+                )
+            }
+            Some(_) => format!("malformed arguments for {interface}: {error}"),
+            None => format!("call data of {} bytes has no function selector", input.len()),
+        })
+    })
 }
 
 /// Moves `amount` of OPEN between two accounts inside a call.
