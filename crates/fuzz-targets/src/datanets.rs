@@ -1,31 +1,17 @@
 //! Calldata to the datanets system contract: what any signed transaction to
 //! `0x…1002` (or an `eth_call`) hands the ledger.
 
+use crate::system_call::{check_call, env};
 use alloy_primitives::{Address, B256};
 use alloy_sol_types::SolCall;
 use ol_ledger::{
-    ChainSpec, MemoryState, NoContent,
+    MemoryState,
     datanets::{DATANETS, DatanetConfig, Format, IDatanets, Policy},
-    state::StateView,
-    system::{self, CallEnv},
+    system,
 };
-use ol_primitives::BlockEnv;
 use std::sync::LazyLock;
 
-const SPEC: ChainSpec =
-    ChainSpec { chain_id: 1337, block_gas_limit: 30_000_000, initial_base_fee: 1_000_000_000 };
-const BLOCK: BlockEnv = BlockEnv {
-    number: 2,
-    timestamp: 20,
-    beneficiary: Address::ZERO,
-    base_fee: 1_000_000_000,
-    gas_limit: 30_000_000,
-};
 const OWNER: Address = Address::repeat_byte(0x11);
-
-fn env(caller: Address) -> CallEnv<'static> {
-    CallEnv { spec: &SPEC, block: &BLOCK, caller, content: &NoContent }
-}
 
 /// A state holding one datanet owned by [`OWNER`].
 static STATE: LazyLock<MemoryState> = LazyLock::new(|| {
@@ -64,17 +50,7 @@ fn create_call() -> Vec<u8> {
 pub fn fuzz_datanets_call(data: &[u8]) {
     let Some((selector, input)) = data.split_first() else { return };
     let caller = if selector % 2 == 0 { OWNER } else { Address::repeat_byte(0x22) };
-    let gas = 2_000_000;
-    let outcome = system::call(&*STATE, env(caller), DATANETS, input, gas)
-        .expect("a memory state cannot fail");
-    assert!(outcome.gas_used <= gas, "used {} of {gas} gas", outcome.gas_used);
-    if outcome.success {
-        assert!(outcome.logs.iter().all(|log| log.address == DATANETS));
-    } else {
-        assert!(outcome.changes.is_empty() && outcome.logs.is_empty(), "a revert changed state");
-        assert!(!outcome.revert_reason.unwrap_or_default().is_empty(), "a revert without reason");
-    }
-    let _ = STATE.account(&caller);
+    check_call(&STATE, caller, DATANETS, input);
 }
 
 /// Valid calls of every kind, as seeds.

@@ -32,6 +32,7 @@ mod contribution;
 mod datanets;
 mod inference;
 mod rpc;
+mod system_call;
 mod transaction;
 
 pub use contribution::{contribution_seeds, fuzz_contribution_parser};
