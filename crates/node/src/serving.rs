@@ -96,6 +96,8 @@ pub struct ModelServer {
     provider: PrivateKeySigner,
     config: ServingConfig,
     runtimes: Mutex<HashMap<B256, Arc<Runtime>>>,
+    /// The served models as of a block (its hash).
+    served: Mutex<Option<(B256, Vec<Model>)>>,
     /// Serialises nonce choice and submission of the provider's settlements.
     submitting: Mutex<()>,
 }
@@ -130,6 +132,7 @@ impl ModelServer {
             provider,
             config,
             runtimes: Mutex::new(HashMap::new()),
+            served: Mutex::new(None),
             submitting: Mutex::new(()),
         })
     }
@@ -144,9 +147,17 @@ impl ModelServer {
         lock(&self.runtimes).iter().map(|(hash, runtime)| (*hash, runtime.stats())).collect()
     }
 
-    /// The live models this provider may serve, in id order.
+    /// The live models this provider may serve, in id order. Read once per
+    /// block: every request lists them (the wire layer's model check, then
+    /// the resolution of its name), and they change only with the chain.
     fn served_models(&self) -> Result<Vec<Model>, EngineError> {
         let state = self.context.chain.snapshot().map_err(internal)?;
+        let block = state.header().hash;
+        if let Some((at, models)) = lock(&self.served).as_ref()
+            && *at == block
+        {
+            return Ok(models.clone());
+        }
         let mut reader = ModelsReader::new(&state);
         let count = reader.model_count().map_err(internal)?;
         let mut models = Vec::new();
@@ -156,6 +167,7 @@ impl ModelServer {
                 models.push(model);
             }
         }
+        *lock(&self.served) = Some((block, models.clone()));
         Ok(models)
     }
 
