@@ -13,15 +13,21 @@
 //! overlay that collects a block's changes), [`system`] (calls to system
 //! contracts: metering, revert, logs), [`datanets`] (the datanets system
 //! contract), [`models`] (the model registry), [`inference`] (payment and settlement
-//! of inferences by attribution), [`content`] (facts about off-chain contribution bytes).
+//! of inferences by attribution), [`staking`] (bonded stake, the stakers' reward
+//! pool, voting power), [`agents`] (AI agents, jailing and slashing evidence),
+//! [`governance`] (proposals, votes, timelock, execution), [`content`] (facts
+//! about off-chain contribution bytes).
 
+pub mod agents;
 pub mod content;
 pub mod datanets;
 pub mod execution;
 pub mod fees;
 pub mod genesis;
+pub mod governance;
 pub mod inference;
 pub mod models;
+pub mod staking;
 pub mod state;
 pub mod system;
 #[cfg(test)]

@@ -29,14 +29,27 @@ pub const MODELS: Address = address!("0x0000000000000000000000000000000000001003
 /// the deposits and the unclaimed rewards.
 pub const INFERENCE: Address = address!("0x0000000000000000000000000000000000001004");
 
-/// The stakers' reward pool: the stakers' share of every inference fee is
-/// credited to this account's reward balance in the inference contract
-/// until the staking module distributes it pro rata to stake.
+/// The staking system contract (`contracts/IStaking.sol`): bonded and
+/// unbonding stake, the stakers' reward pool (the stakers' share of every
+/// inference fee, distributed pro rata to stake) and the voting power that
+/// governance counts. Holds every staked and unbonding wei and the
+/// undistributed rewards.
 pub const STAKING: Address = address!("0x0000000000000000000000000000000000001005");
+
+/// The agents system contract (`contracts/IAgents.sol`): registered AI
+/// agents, their operators and metadata, jailing, and the slashing evidence
+/// against them (their stake is held by [`STAKING`]).
+pub const AGENTS: Address = address!("0x0000000000000000000000000000000000001006");
+
+/// The governance system contract (`contracts/IGovernance.sol`): proposals,
+/// votes, the timelock and execution. A proposal's actions run as calls from
+/// this address, the only caller the modules' `setParams` functions and the
+/// treasury accept.
+pub const GOVERNANCE: Address = address!("0x0000000000000000000000000000000000001007");
 
 /// True for a system contract that ordinary transactions may call.
 pub fn is_callable(address: &Address) -> bool {
-    *address == DATANETS || *address == MODELS || *address == INFERENCE
+    [DATANETS, MODELS, INFERENCE, STAKING, AGENTS, GOVERNANCE].contains(address)
 }
 
 /// True for an address reserved for a system account.

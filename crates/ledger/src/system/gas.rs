@@ -50,6 +50,11 @@ impl GasMeter {
         }
     }
 
+    /// Gas still available.
+    pub fn left(&self) -> u64 {
+        self.limit - self.used
+    }
+
     /// Gas spent so far.
     pub fn used(&self) -> u64 {
         self.used

@@ -13,10 +13,11 @@ pub mod gas;
 pub mod slots;
 
 use crate::{
+    agents,
     content::ContentSource,
     datanets,
     fees::ChainSpec,
-    inference, models,
+    governance, inference, models, staking,
     state::{Overlay, StateChanges, StateError, StateView},
 };
 use alloy_primitives::{Address, Bytes, Log, U256};
@@ -93,6 +94,21 @@ impl<'a, S: StateView> Frame<'a, S> {
         Self { state: Overlay::new(state), gas: GasMeter::new(gas), logs: Vec::new(), address, env }
     }
 
+    /// Runs `rules` as system contract `address`: its storage reads and
+    /// writes and its logs are that contract's. One module updating another
+    /// module's records (settlement paying the stakers' pool, agents bonding
+    /// stake) goes through this, as an internal call would; gas is shared.
+    pub fn at<T>(
+        &mut self,
+        address: Address,
+        rules: impl FnOnce(&mut Self) -> Result<T, CallError>,
+    ) -> Result<T, CallError> {
+        let previous = std::mem::replace(&mut self.address, address);
+        let result = rules(self);
+        self.address = previous;
+        result
+    }
+
     /// Emits a log from the running contract.
     pub fn emit(&mut self, data: alloy_primitives::LogData) -> Result<(), CallError> {
         self.gas.charge(gas::log_cost(data.topics().len(), data.data.len()))?;
@@ -159,6 +175,40 @@ pub fn call<S: StateView>(
     }
 }
 
+/// Calls system contract `to` with `input` from inside a running call, as
+/// `caller` (governance executing a proposal's actions). The inner call
+/// spends the frame's gas; its writes and logs join the frame's only when it
+/// succeeds, and its revert reverts the frame (with `what` naming the call).
+pub fn call_from<S: StateView>(
+    frame: &mut Frame<'_, S>,
+    caller: Address,
+    to: Address,
+    input: &[u8],
+    what: &str,
+) -> Result<Bytes, CallError> {
+    if !addresses::is_callable(&to) {
+        return Err(CallError::Revert(format!("{what}: {to} is not a callable system contract")));
+    }
+    let left = frame.gas.left();
+    // One monomorphisation for every depth: the inner call sees the frame's
+    // state through a trait object.
+    let state: &dyn StateView = &frame.state;
+    let env = CallEnv { caller, ..frame.env };
+    let outcome = call(&state, env, to, input, left)?;
+    frame.gas.charge(outcome.gas_used)?;
+    if !outcome.success {
+        let reason = outcome.revert_reason.unwrap_or_default();
+        return Err(if reason == "out of gas" {
+            CallError::OutOfGas
+        } else {
+            CallError::Revert(format!("{what} reverted: {reason}"))
+        });
+    }
+    frame.state.extend(outcome.changes);
+    frame.logs.extend(outcome.logs);
+    Ok(outcome.output)
+}
+
 fn dispatch<S: StateView>(
     frame: &mut Frame<'_, S>,
     to: Address,
@@ -172,6 +222,15 @@ fn dispatch<S: StateView>(
     }
     if to == addresses::INFERENCE {
         return inference::call(frame, input);
+    }
+    if to == addresses::STAKING {
+        return staking::call(frame, input);
+    }
+    if to == addresses::AGENTS {
+        return agents::call(frame, input);
+    }
+    if to == addresses::GOVERNANCE {
+        return governance::call(frame, input);
     }
     Err(CallError::Revert(format!("{to} is not a callable system contract")))
 }
@@ -218,6 +277,19 @@ pub fn move_balance<S: StateView>(
     target.balance += amount;
     frame.state.set_account(to, target);
     frame.gas.charge(gas::BALANCE_MOVE)
+}
+
+/// Refuses the call unless it comes from governance (a proposal's action):
+/// the guard of every `setParams` and of treasury spending.
+pub fn only_governance<S: StateView>(frame: &Frame<'_, S>, what: &str) -> Result<(), CallError> {
+    if frame.env.caller != addresses::GOVERNANCE {
+        return Err(CallError::Revert(format!(
+            "{what} may only be called by governance ({}), not by {}",
+            addresses::GOVERNANCE,
+            frame.env.caller
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses user text over `max` bytes or with control characters (other
