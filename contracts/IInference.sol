@@ -133,4 +133,47 @@ interface IInference {
     /// The datanets and models `account` has earned from, in the order it first did.
     function earningSources(address account) external view returns (uint64[] memory datanetIds, uint64[] memory modelIds);
     function params() external view returns (Params memory);
+    /// Replaces the settlement parameters; only governance may (shares must sum to 10,000).
+    function setParams(Params calldata params) external;
+    event ParamsChanged(Params params);
+
+    // ---- Attribution challenges ----------------------------------------
+    // Within `windowSeconds` of a settlement anyone may challenge it with the
+    // output text and the attribution vector that was settled (both checked
+    // against the recorded hashes). The ledger recomputes the attribution
+    // from the version's recorded index with the default parameters. Same
+    // result: the challenger's bond goes to the provider. Different: up to
+    // `providerSlash` of the provider's self-bond (staking) is slashed; from
+    // it the contributors' part is credited again by the recomputed
+    // attribution, the challenger gets `challengerBps` of the rest and the
+    // treasury the remainder. Each settlement is judged once.
+
+    /// Governable parameters of challenges.
+    struct ChallengeParams {
+        uint64 windowSeconds;
+        /// OPEN (wei) the challenger risks.
+        uint256 bond;
+        /// Most OPEN (wei) slashed from the provider's self-bond.
+        uint256 providerSlash;
+        uint16 challengerBps;
+    }
+
+    /// How a challenge ended: 0 not challenged, 1 upheld, 2 rejected.
+    struct Challenge {
+        uint8 outcome;
+        address challenger;
+        uint64 judgedAtBlock;
+        uint256 slashed;
+    }
+
+    event ChallengeUpheld(uint64 indexed inferenceId, address indexed challenger, address indexed provider, uint256 slashed, bytes32 recomputedAttributionHash);
+    event ChallengeRejected(uint64 indexed inferenceId, address indexed challenger, address indexed provider, uint256 bond);
+
+    /// Challenges inference `inferenceId`'s attribution; returns true when
+    /// the challenge was upheld (the settled attribution was wrong).
+    function challenge(uint64 inferenceId, string calldata output, Attributed[] calldata settled) external returns (bool upheld);
+    function getChallenge(uint64 inferenceId) external view returns (Challenge memory);
+    function challengeParams() external view returns (ChallengeParams memory);
+    /// Only governance.
+    function setChallengeParams(ChallengeParams calldata params) external;
 }

@@ -52,10 +52,17 @@ interface IModels {
         uint64 registeredAtBlock;
     }
 
+    /// Governable parameters.
+    struct Params {
+        /// OPEN (wei) paid to the treasury for registering a model.
+        uint256 deploymentFee;
+    }
+
     event ModelRegistered(uint64 indexed modelId, address indexed owner, bytes32 weightsHash, uint256 deploymentFee);
     event PricesUpdated(uint64 indexed modelId, uint256 inputPricePer1k, uint256 outputPricePer1k);
     event ProvidersUpdated(uint64 indexed modelId, address[] providers);
     event ModelRetired(uint64 indexed modelId);
+    event ParamsChanged(Params params);
 
     /// Registers a model owned by the caller, charging `deploymentFee()`.
     function registerModel(ModelConfig calldata config) external returns (uint64 modelId);
@@ -71,4 +78,7 @@ interface IModels {
     function isProvider(uint64 modelId, address account) external view returns (bool);
     /// The OPEN (wei) charged for registering a model.
     function deploymentFee() external view returns (uint256);
+    function params() external view returns (Params memory);
+    /// Replaces the parameters; only governance may.
+    function setParams(Params calldata params) external;
 }

@@ -105,6 +105,7 @@ impl Parties {
             gas_limit: DEFAULT_GAS_LIMIT,
             base_fee_per_gas: DEFAULT_BASE_FEE,
             allocations,
+            governance: None,
         };
         genesis.validate()?;
         Ok(genesis)

@@ -174,6 +174,7 @@ fn genesis(keys: &[Key]) -> eyre::Result<Genesis> {
         gas_limit: DEFAULT_GAS_LIMIT,
         base_fee_per_gas: DEFAULT_BASE_FEE,
         allocations,
+        governance: None,
     };
     genesis.validate()?;
     Ok(genesis)

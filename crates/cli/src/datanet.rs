@@ -8,6 +8,11 @@
 //! with the contract's reason and nothing is sent. What the transaction did
 //! (the new datanet's id, a contribution's status) is read back from the
 //! events in its receipt. Reads use the node's `ol_` methods.
+//!
+//! Reputation: `reputation` shows an account's penalty scores per datanet
+//! (`ol_getReputation`); `report-duplicate` proves on chain that a
+//! contribution nearly duplicates an earlier one of another contributor;
+//! `report-poisoning` files a report that governance confirms or dismisses.
 
 use crate::{
     arguments::{format_open, parse_address},
@@ -22,7 +27,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use eyre::{Result, WrapErr, bail, eyre};
 use indicatif::{ProgressBar, ProgressStyle};
 use ol_ledger::datanets::{DATANETS, Format, IDatanets, Policy, records::DEFAULT_MAX_SUBMISSION};
-use ol_node::rpc::datanet::{ContributionJson, DatanetJson, VersionJson};
+use ol_node::rpc::datanet::{ContributionJson, DatanetJson, ReputationJson, VersionJson};
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 use std::{
@@ -66,6 +71,12 @@ pub(crate) enum DatanetCommand {
     Version(VersionArgs),
     /// Build a version's attribution index on the node and record its hash on chain.
     Index(Box<IndexArgs>),
+    /// Show an account's penalty scores and whether its rewards are cut, per datanet.
+    Reputation(ReputationArgs),
+    /// Prove that a contribution nearly duplicates an earlier one of another contributor.
+    ReportDuplicate(Box<ReportDuplicateArgs>),
+    /// Report that an account poisoned a datanet; governance confirms or dismisses it.
+    ReportPoisoning(Box<ReportPoisoningArgs>),
 }
 
 /// A contribution's format, as users name it.
@@ -355,6 +366,72 @@ pub(crate) struct IndexArgs {
     send: SendArgs,
 }
 
+/// Flags of `openledger datanet reputation`.
+#[derive(Debug, Args)]
+pub(crate) struct ReputationArgs {
+    /// The account.
+    #[arg(value_name = "ADDRESS", value_parser = parse_address)]
+    account: Address,
+    /// Only this datanet [default: every datanet the account has a record in].
+    #[arg(long = "datanet", value_name = "DATANET")]
+    datanet: Option<u64>,
+    /// Print the node's JSON instead of a table.
+    #[arg(long = "json")]
+    json: bool,
+    #[command(flatten)]
+    rpc: RpcArgs,
+}
+
+/// Flags of `openledger datanet report-duplicate`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportDuplicateArgs {
+    /// The accepted contribution that copies.
+    #[arg(value_name = "CONTRIBUTION")]
+    contribution: u64,
+    /// The earlier accepted contribution, of another contributor, it nearly duplicates.
+    #[arg(value_name = "ORIGINAL")]
+    original: u64,
+    #[command(flatten)]
+    send: SendArgs,
+}
+
+/// Flags of `openledger datanet report-poisoning`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportPoisoningArgs {
+    /// The datanet.
+    #[arg(value_name = "DATANET")]
+    datanet: u64,
+    /// The account reported.
+    #[arg(value_name = "ADDRESS", value_parser = parse_address)]
+    account: Address,
+    /// The hash of the evidence, kept off-chain: 0x and 64 hex digits.
+    #[arg(long = "evidence", value_name = "HASH", value_parser = parse_evidence)]
+    evidence: B256,
+    /// What the account did, in at most 280 bytes.
+    #[arg(long = "reason", value_name = "TEXT")]
+    reason: String,
+    #[command(flatten)]
+    send: SendArgs,
+}
+
+/// Longest reason of a poisoning report, in bytes (as the contract checks).
+const MAX_REASON: usize = 280;
+
+/// Parses the hash of a report's evidence: `0x` and 64 hex digits, not zero.
+fn parse_evidence(text: &str) -> Result<B256, String> {
+    let digits = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"));
+    let valid = digits
+        .is_some_and(|digits| digits.len() == 64 && digits.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !valid {
+        return Err("not a hash: expected 0x followed by 64 hex digits".to_string());
+    }
+    let hash: B256 = text.parse().map_err(|error| format!("not a hash: {error}"))?;
+    if hash == B256::ZERO {
+        return Err("the evidence hash cannot be zero".to_string());
+    }
+    Ok(hash)
+}
+
 /// Runs a `datanet` subcommand.
 pub(crate) async fn run(command: DatanetCommand) -> Result<()> {
     match command {
@@ -371,6 +448,9 @@ pub(crate) async fn run(command: DatanetCommand) -> Result<()> {
         DatanetCommand::Publish(args) => publish(*args).await,
         DatanetCommand::Version(args) => version(args).await,
         DatanetCommand::Index(args) => index(*args).await,
+        DatanetCommand::Reputation(args) => reputation(args).await,
+        DatanetCommand::ReportDuplicate(args) => report_duplicate(*args).await,
+        DatanetCommand::ReportPoisoning(args) => report_poisoning(*args).await,
     }
 }
 
@@ -746,6 +826,7 @@ async fn reject(args: RejectArgs) -> Result<()> {
         "contribution {} of datanet {} {deposit}",
         rejected.contributionId, rejected.datanetId
     );
+    print!("{}", describe_penalties(&receipt));
     print!("{}", describe_receipt(&receipt));
     Ok(())
 }
@@ -811,6 +892,116 @@ async fn publish(args: PublishArgs) -> Result<()> {
     println!("version        {}", published.version);
     println!("root           {}", published.root);
     println!("contributions  {}", published.contributionCount);
+    print!("{}", describe_receipt(&receipt));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Reputation
+// ---------------------------------------------------------------------------
+
+async fn reputation(args: ReputationArgs) -> Result<()> {
+    let node = args.rpc.connect()?;
+    let mut params = vec![json!(args.account)];
+    if let Some(datanet) = args.datanet {
+        params.push(json!(datanet));
+    }
+    let reputation: ReputationJson = read(&node, "ol_getReputation", params).await?;
+    if args.json {
+        return print_json(&reputation);
+    }
+    print!("{}", describe_reputation(&reputation));
+    Ok(())
+}
+
+/// A reputation as aligned lines and a table.
+fn describe_reputation(reputation: &ReputationJson) -> String {
+    let mut text = format!(
+        "account        {}\nthreshold      {} (rewards in a datanet are cut at or above it)\n",
+        reputation.account, reputation.threshold
+    );
+    if reputation.datanets.is_empty() {
+        text.push_str("penalties      none in any datanet\n");
+        return text;
+    }
+    let header = ["datanet", "score", "rewards", "spam", "near-duplicates", "poisonings"];
+    let rows: Vec<[String; 6]> = reputation
+        .datanets
+        .iter()
+        .map(|d| {
+            [
+                d.datanet_id.to_string(),
+                d.score.to_string(),
+                if d.rewards_cut { "cut" } else { "earning" }.to_string(),
+                d.spam_rejections.to_string(),
+                d.near_duplicates.to_string(),
+                d.confirmed_poisonings.to_string(),
+            ]
+        })
+        .collect();
+    text.push_str(&table(&header, &rows));
+    text
+}
+
+/// The penalty lines of a receipt's `PenaltyRaised` events.
+fn describe_penalties(receipt: &TransactionReceipt) -> String {
+    let mut text = String::new();
+    for raised in events::<IDatanets::PenaltyRaised>(receipt) {
+        let _ = writeln!(
+            text,
+            "penalty        +{} to {} in datanet {} (score now {})",
+            raised.amount, raised.account, raised.datanetId, raised.newScore
+        );
+    }
+    text
+}
+
+async fn report_duplicate(args: ReportDuplicateArgs) -> Result<()> {
+    if args.contribution == args.original {
+        bail!(
+            "contribution {} cannot nearly duplicate itself; nothing was sent",
+            args.contribution
+        );
+    }
+    let call = IDatanets::reportNearDuplicateCall {
+        contributionId: args.contribution,
+        originalId: args.original,
+    };
+    let receipt = send(&args.send, call).await?;
+    let proven: IDatanets::NearDuplicateProven = event(&receipt)?;
+    println!(
+        "contribution {} of datanet {} is proven a near-duplicate of contribution {} \
+         ({} of 64 MinHash slots agree)",
+        proven.contributionId, proven.datanetId, proven.originalId, proven.agreeingSlots
+    );
+    print!("{}", describe_penalties(&receipt));
+    print!("{}", describe_receipt(&receipt));
+    Ok(())
+}
+
+async fn report_poisoning(args: ReportPoisoningArgs) -> Result<()> {
+    if args.reason.trim().is_empty() {
+        bail!("a poisoning report needs a reason (--reason); nothing was sent");
+    }
+    if args.reason.len() > MAX_REASON {
+        bail!(
+            "the reason is {} bytes; at most {MAX_REASON} allowed; nothing was sent",
+            args.reason.len()
+        );
+    }
+    let call = IDatanets::reportPoisoningCall {
+        datanetId: args.datanet,
+        account: args.account,
+        evidenceHash: args.evidence,
+        reason: args.reason.clone(),
+    };
+    let receipt = send(&args.send, call).await?;
+    let filed: IDatanets::PoisoningReported = event(&receipt)?;
+    println!("report         {}", filed.reportId);
+    println!("datanet        {}", filed.datanetId);
+    println!("account        {}", filed.account);
+    println!("evidence       {}", filed.evidenceHash);
+    println!("status         open (governance confirms or dismisses it)");
     print!("{}", describe_receipt(&receipt));
     Ok(())
 }
@@ -985,6 +1176,46 @@ mod tests {
         assert!(text.contains("jsonl field    text\n"), "{text}");
         assert!(text.contains("contributions  3 submitted, 1 accepted\n"), "{text}");
         assert!(text.contains("description\n  # Poems\n  Short ones.\n"), "{text}");
+    }
+
+    #[test]
+    fn evidence_is_a_nonzero_hash() {
+        let hash = format!("0x{}", "ab".repeat(32));
+        assert_eq!(parse_evidence(&hash).unwrap(), B256::repeat_byte(0xab));
+        for bad in ["", "0x12", "ab".repeat(32).as_str(), &format!("0x{}", "zz".repeat(32))] {
+            assert!(parse_evidence(bad).unwrap_err().contains("0x followed by 64 hex"), "{bad}");
+        }
+        let zero = parse_evidence(&format!("0x{}", "0".repeat(64))).unwrap_err();
+        assert!(zero.contains("cannot be zero"), "{zero}");
+    }
+
+    #[test]
+    fn a_reputation_reads_as_a_table() {
+        use ol_node::rpc::datanet::DatanetPenaltyJson;
+        let clean = ReputationJson {
+            account: Address::repeat_byte(1),
+            threshold: U64::from(50),
+            datanets: vec![],
+        };
+        assert!(describe_reputation(&clean).contains("penalties      none in any datanet\n"));
+        let penalty = |id: u64, score: u64, cut: bool| DatanetPenaltyJson {
+            datanet_id: U64::from(id),
+            score: U64::from(score),
+            rewards_cut: cut,
+            threshold: U64::from(50),
+            spam_rejections: U64::from(1),
+            near_duplicates: U64::from(0),
+            confirmed_poisonings: U64::from(u64::from(cut)),
+        };
+        let marked = ReputationJson {
+            datanets: vec![penalty(1, 10, false), penalty(12, 60, true)],
+            ..clean
+        };
+        let text = describe_reputation(&marked);
+        assert!(text.contains("threshold      50 (rewards"), "{text}");
+        assert!(text.contains("datanet  score  rewards  spam"), "{text}");
+        assert!(text.contains("\n1        10     earning  1     0                0\n"), "{text}");
+        assert!(text.contains("\n12       60     cut      1     0                1\n"), "{text}");
     }
 
     #[test]

@@ -9,12 +9,14 @@
 //! sentence on stderr and a non-zero exit status.
 
 mod account;
+mod agent;
 mod arguments;
 mod attribute;
 mod balance;
 mod block;
 mod calendar;
 mod datanet;
+mod gov;
 mod inference;
 mod keys;
 mod keystore;
@@ -24,6 +26,7 @@ mod model;
 mod node_cmd;
 mod rpc;
 mod send;
+mod staking;
 mod transaction;
 mod transfer;
 mod upload;
@@ -67,6 +70,15 @@ enum Command {
     /// Pay for inferences (deposits, signed authorisations), see earnings, claim rewards.
     #[command(subcommand)]
     Inference(inference::InferenceCommand),
+    /// Register, pause, top up, unjail, deregister, report and show AI agents.
+    #[command(subcommand)]
+    Agent(agent::AgentCommand),
+    /// Stake OPEN to validators, unbond, withdraw, claim staking rewards, delegate votes.
+    #[command(subcommand)]
+    Stake(staking::StakeCommand),
+    /// Propose, vote on, queue, execute, cancel and show governance proposals.
+    #[command(subcommand)]
+    Gov(gov::GovCommand),
 }
 
 #[tokio::main]
@@ -94,6 +106,9 @@ async fn run(command: Command) -> eyre::Result<()> {
         Command::Attribute(args) => attribute::run(*args).await,
         Command::Model(command) => model::run(command).await,
         Command::Inference(command) => inference::run(command).await,
+        Command::Agent(command) => agent::run(command).await,
+        Command::Stake(command) => staking::run(command).await,
+        Command::Gov(command) => gov::run(command).await,
     }
 }
 

@@ -104,10 +104,42 @@ fn a_datanet_from_creation_to_attribution() {
     assert!(approved.contains(&format!("contribution {kept} accepted")), "{approved}");
     let rejected = scenario.send(0, &["datanet", "reject", spam, "--spam"]).success();
     assert!(rejected.contains("rejected as spam"), "{rejected}");
+    assert!(field(&rejected, "penalty").contains("(score now 10)"), "{rejected}");
     let table = scenario.run(&["datanet", "contributions", &datanet]).success();
     let statuses: Vec<&str> =
         table.lines().skip(1).map(|line| line.split_whitespace().nth(2).unwrap()).collect();
     assert_eq!(statuses, ["accepted", "rejected", "pending"], "{table}");
+
+    // The spam rejection counts against its contributor's reputation.
+    let reputation = scenario.run(&["datanet", "reputation", CONTRIBUTORS[1]]).success();
+    assert!(field(&reputation, "threshold").starts_with("50 "), "{reputation}");
+    let row: Vec<&str> = reputation
+        .lines()
+        .find(|line| line.starts_with("1 "))
+        .unwrap_or_else(|| panic!("no datanet 1 row in:\n{reputation}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(row, ["1", "10", "earning", "1", "0", "0"], "{reputation}");
+    let clean = scenario.run(&["datanet", "reputation", CONTRIBUTORS[0]]).success();
+    assert_eq!(field(&clean, "penalties"), "none in any datanet", "{clean}");
+    let evidence = format!("0x{}", "ab".repeat(32));
+    let reported = scenario
+        .send(
+            5,
+            &[
+                "datanet",
+                "report-poisoning",
+                &datanet,
+                CONTRIBUTORS[1],
+                "--evidence",
+                &evidence,
+                "--reason",
+                "flooding the datanet with adverts",
+            ],
+        )
+        .success();
+    assert_eq!(field(&reported, "report"), "1", "{reported}");
+    assert!(field(&reported, "status").starts_with("open"), "{reported}");
 
     // No version yet: attribution says so.
     let early = scenario
@@ -262,4 +294,64 @@ fn bad_arguments_are_refused_before_any_request() {
     let out = openledger(&["attribute", "--datanet", "1", "--version", "1", "--rpc-url", url])
         .usage_error();
     assert!(out.contains("--text") && out.contains("--file"), "{out}");
+
+    // Reputation commands.
+    let out = openledger(&["datanet", "reputation", "0x12", "--rpc-url", url]).usage_error();
+    assert!(out.contains("not an address"), "{out}");
+    let out =
+        openledger(&["datanet", "reputation", CONTRIBUTORS[0], "--datanet", "one"]).usage_error();
+    assert!(out.contains("invalid value 'one'"), "{out}");
+    let out =
+        openledger(&["datanet", "report-duplicate", "x", "1", "--dev-account", "0"]).usage_error();
+    assert!(out.contains("invalid value 'x'"), "{out}");
+    let out = openledger(&[
+        "datanet",
+        "report-duplicate",
+        "3",
+        "3",
+        "--dev-account",
+        "0",
+        "--rpc-url",
+        url,
+    ])
+    .failure();
+    assert!(out.contains("contribution 3 cannot nearly duplicate itself"), "{out}");
+    let poisoning = |evidence: &str, reason: &str| {
+        openledger(&[
+            "datanet",
+            "report-poisoning",
+            "1",
+            CONTRIBUTORS[0],
+            "--evidence",
+            evidence,
+            "--reason",
+            reason,
+            "--dev-account",
+            "0",
+            "--rpc-url",
+            url,
+        ])
+    };
+    let out = poisoning("0x12", "bad rows").usage_error();
+    assert!(out.contains("not a hash: expected 0x followed by 64 hex digits"), "{out}");
+    let zero = format!("0x{}", "0".repeat(64));
+    let out = poisoning(&zero, "bad rows").usage_error();
+    assert!(out.contains("the evidence hash cannot be zero"), "{out}");
+    let evidence = format!("0x{}", "ab".repeat(32));
+    let out = poisoning(&evidence, " ").failure();
+    assert!(out.contains("needs a reason"), "{out}");
+    let out = poisoning(&evidence, &"x".repeat(281)).failure();
+    assert!(out.contains("at most 280 allowed"), "{out}");
+    let out = openledger(&[
+        "datanet",
+        "report-poisoning",
+        "1",
+        CONTRIBUTORS[0],
+        "--evidence",
+        &evidence,
+        "--dev-account",
+        "0",
+    ])
+    .usage_error();
+    assert!(out.contains("--reason"), "{out}");
 }

@@ -81,5 +81,26 @@ pub fn datanets_seeds() -> Vec<(&'static str, Vec<u8>)> {
             ),
         ),
         ("deposit", owner(IDatanets::depositForCall { size: 5_000_000 }.abi_encode())),
+        (
+            "report_duplicate",
+            owner(
+                IDatanets::reportNearDuplicateCall { contributionId: 2, originalId: 1 }
+                    .abi_encode(),
+            ),
+        ),
+        (
+            "report_poisoning",
+            owner(
+                IDatanets::reportPoisoningCall {
+                    datanetId: 1,
+                    account: OWNER,
+                    evidenceHash: B256::repeat_byte(9),
+                    reason: "poisoned".into(),
+                }
+                .abi_encode(),
+            ),
+        ),
+        ("penalty", owner(IDatanets::penaltyOfCall { datanetId: 1, account: OWNER }.abi_encode())),
+        ("params", owner(IDatanets::paramsCall {}.abi_encode())),
     ]
 }

@@ -9,6 +9,13 @@
 //! the node supplies them through [`ContentSource`] and refuses at admission
 //! a transaction whose blob it lacks, as Ethereum refuses a blob transaction
 //! without its sidecar.
+//!
+//! The same holds for a recomputed attribution: the span attribution of an
+//! output against a datanet version's recorded index (whose hash the chain
+//! keeps) with the protocol's default parameters is a pure function of public
+//! data, so an attribution challenge asks the node for it
+//! ([`ContentSource::attribution`]) and every node holding the index gets
+//! the same answer.
 
 use alloy_primitives::B256;
 
@@ -45,6 +52,18 @@ pub enum ContentProblem {
         "content {0} is not in the blob store; upload it first (ol_putBlob or PUT /blobs/<sha256>)"
     )]
     Unavailable(B256),
+    /// The node holds no index with the recorded hash for the version.
+    #[error(
+        "this node holds no attribution index {index_hash} of datanet {datanet} version {version}"
+    )]
+    NoIndex {
+        /// The datanet.
+        datanet: u64,
+        /// The version.
+        version: u32,
+        /// The recorded index hash.
+        index_hash: B256,
+    },
     /// The bytes do not parse in the declared format.
     #[error("content {hash} is not valid: {reason}")]
     Invalid {
@@ -55,10 +74,48 @@ pub enum ContentProblem {
     },
 }
 
+/// What an attribution is recomputed from.
+#[derive(Debug, Clone, Copy)]
+pub struct AttributionRequest<'a> {
+    /// The datanet.
+    pub datanet: u64,
+    /// Its published version.
+    pub version: u32,
+    /// The index hash the chain records for the version.
+    pub index_hash: B256,
+    /// The tokenizer the chain records for the index.
+    pub tokenizer: &'a str,
+    /// The output text to attribute.
+    pub output: &'a str,
+}
+
+/// Whether a contribution is withdrawn (excluded from attribution), as the
+/// ledger's state says. (A state failure while answering is kept by the
+/// ledger, which then abandons the call.)
+pub type IsWithdrawn<'a> = dyn FnMut(u64) -> bool + 'a;
+
 /// Supplies [`ContentFacts`] for a content hash.
 pub trait ContentSource {
     /// The facts of the bytes named `hash`, parsed with `options`.
     fn facts(&self, hash: B256, options: &ParseOptions) -> Result<ContentFacts, ContentProblem>;
+
+    /// The attribution of `request.output` against the recorded index, with
+    /// the protocol's default parameters and without the contributions
+    /// `withdrawn` says are withdrawn: (contribution id, basis points) in
+    /// ascending id order, as a provider settles it. A source without
+    /// indexes cannot answer.
+    fn attribution(
+        &self,
+        request: &AttributionRequest<'_>,
+        withdrawn: &mut IsWithdrawn<'_>,
+    ) -> Result<Vec<(u64, u16)>, ContentProblem> {
+        let _ = withdrawn;
+        Err(ContentProblem::NoIndex {
+            datanet: request.datanet,
+            version: request.version,
+            index_hash: request.index_hash,
+        })
+    }
 }
 
 /// A source that holds nothing: every contribution is unavailable. For

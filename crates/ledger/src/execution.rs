@@ -104,8 +104,38 @@ pub fn execute_block<S: StateView>(
             },
         }
     }
+    route_base_fees(spec, &mut overlay, env, content, outcome.gas_used)?;
     outcome.changes = overlay.into_changes();
     Ok(outcome)
+}
+
+/// Moves the governed stakers' share of the block's base fees from the
+/// treasury to the stakers' pool (nothing with the default share of 0).
+fn route_base_fees<S: StateView>(
+    spec: &ChainSpec,
+    overlay: &mut Overlay<S>,
+    env: &BlockEnv,
+    content: &dyn ContentSource,
+    gas_used: u64,
+) -> Result<(), StateError> {
+    let base_fees = U256::from(gas_used) * U256::from(env.base_fee);
+    if base_fees.is_zero() {
+        return Ok(());
+    }
+    let call_env = CallEnv { spec, block: env, caller: TREASURY, content };
+    let mut frame = system::Frame::new(&*overlay, addresses::STAKING, call_env, u64::MAX);
+    frame.gas = system::GasMeter::unlimited();
+    match crate::staking::route_base_fees(&mut frame, base_fees) {
+        Ok(()) => {
+            let changes = frame.state.into_changes();
+            overlay.extend(changes);
+            Ok(())
+        }
+        Err(system::CallError::State(error)) => Err(error),
+        // The treasury received at least these base fees in this block, so
+        // the move cannot fail; if it ever did, the fees stay with it.
+        Err(_) => Ok(()),
+    }
 }
 
 /// Checks and applies one transaction. The outer `Result` is a database
@@ -263,6 +293,7 @@ mod tests {
             gas_limit: 30_000_000,
             base_fee_per_gas: BASE_FEE,
             allocations,
+            governance: None,
         };
         genesis.validate().unwrap();
         let mut state = MemoryState::default();

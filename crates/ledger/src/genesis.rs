@@ -5,7 +5,10 @@
 //! up to exactly 1,000,000,000 OPEN. An allocation may carry a vesting
 //! schedule (cliff + linear, in seconds of block time from the genesis
 //! timestamp); its OPEN is owned from the start but only spendable as it
-//! vests. The file is JSON:
+//! vests. An optional `governance` object sets the governance contract's
+//! parameters from the first block (every field optional, defaulting to
+//! [`governance::Params::default`]; short windows make a test chain's
+//! proposals pass in seconds). The file is JSON:
 //!
 //! ```json
 //! {
@@ -16,14 +19,19 @@
 //!   "allocations": [
 //!     { "name": "team", "address": "0x…", "amount": "150000000",
 //!       "vesting": { "cliffSeconds": 31557600, "linearSeconds": 94672800 } }
-//!   ]
+//!   ],
+//!   "governance": { "votingDelay": 1, "votingPeriod": 60,
+//!                   "proposalThreshold": "1", "quorumNumerator": 5,
+//!                   "timelockDelay": 10 }
 //! }
 //! ```
 //!
-//! Amounts are decimal OPEN ("1.5"), never floating point.
+//! Amounts (and the proposal threshold) are decimal OPEN ("1.5"), never
+//! floating point; durations are seconds of block time.
 
 use crate::{
     fees::ChainSpec,
+    governance,
     state::{Account, StateChanges},
     vesting::{self, VestingSchedule},
 };
@@ -50,6 +58,8 @@ pub struct Genesis {
     pub base_fee_per_gas: u64,
     /// Where the supply goes.
     pub allocations: Vec<Allocation>,
+    /// Governance parameters from the first block; `None` keeps the defaults.
+    pub governance: Option<governance::Params>,
 }
 
 /// One allocation of the supply.
@@ -117,6 +127,42 @@ struct RawGenesis {
     #[serde(default)]
     base_fee_per_gas: Option<u64>,
     allocations: Vec<RawAllocation>,
+    #[serde(default)]
+    governance: Option<RawGovernance>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawGovernance {
+    #[serde(default)]
+    voting_delay: Option<u64>,
+    #[serde(default)]
+    voting_period: Option<u64>,
+    #[serde(default)]
+    proposal_threshold: Option<String>,
+    #[serde(default)]
+    quorum_numerator: Option<u8>,
+    #[serde(default)]
+    timelock_delay: Option<u64>,
+}
+
+impl RawGovernance {
+    fn parse(self) -> Result<governance::Params, GenesisError> {
+        let defaults = governance::Params::default();
+        let proposal_threshold = match self.proposal_threshold {
+            Some(text) => Amount::parse_open(&text)
+                .map_err(|e| GenesisError::Parameter(format!("governance.proposalThreshold: {e}")))?
+                .wei(),
+            None => defaults.proposal_threshold,
+        };
+        Ok(governance::Params {
+            voting_delay: self.voting_delay.unwrap_or(defaults.voting_delay),
+            voting_period: self.voting_period.unwrap_or(defaults.voting_period),
+            proposal_threshold,
+            quorum_numerator: self.quorum_numerator.unwrap_or(defaults.quorum_numerator),
+            timelock_delay: self.timelock_delay.unwrap_or(defaults.timelock_delay),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -156,6 +202,7 @@ impl Genesis {
             gas_limit: raw.gas_limit.unwrap_or(DEFAULT_GAS_LIMIT),
             base_fee_per_gas: raw.base_fee_per_gas.unwrap_or(DEFAULT_BASE_FEE),
             allocations,
+            governance: raw.governance.map(RawGovernance::parse).transpose()?,
         };
         genesis.validate()?;
         Ok(genesis)
@@ -171,6 +218,11 @@ impl Genesis {
                 "gasLimit {} is below the 21000 gas of a single transfer",
                 self.gas_limit
             )));
+        }
+        if let Some(params) = &self.governance {
+            params
+                .check()
+                .map_err(|problem| GenesisError::Parameter(format!("governance: {problem}")))?;
         }
         let mut seen: HashMap<Address, usize> = HashMap::new();
         let mut total = Amount::ZERO;
@@ -225,8 +277,9 @@ impl Genesis {
         }
     }
 
-    /// The genesis state: every allocation's account, and the vesting
-    /// schedules in the vesting account's storage.
+    /// The genesis state: every allocation's account, the vesting
+    /// schedules in the vesting account's storage and any governance
+    /// parameters in the governance contract's.
     pub fn state(&self) -> StateChanges {
         let mut changes = StateChanges::default();
         for allocation in &self.allocations {
@@ -246,6 +299,9 @@ impl Genesis {
                     .or_default()
                     .insert(vesting::schedule_slot(&allocation.address), schedule.encode());
             }
+        }
+        if let Some(params) = &self.governance {
+            changes.storage.entry(addresses::GOVERNANCE).or_default().extend(params.storage());
         }
         changes
     }
@@ -342,6 +398,63 @@ mod tests {
         assert!(system.to_string().contains("system account"), "{system}");
         let unknown =
             Genesis::from_json(r#"{"chainId":1,"allocations":[],"extra":1}"#).unwrap_err();
+        assert!(unknown.to_string().contains("unknown field"), "{unknown}");
+    }
+
+    fn with_governance(governance: &str) -> Result<Genesis, GenesisError> {
+        Genesis::from_json(&format!(
+            r#"{{"chainId": 7, "allocations": [{{"address":"0x1111111111111111111111111111111111111111",
+                "amount":"1000000000"}}], "governance": {governance}}}"#
+        ))
+    }
+
+    #[test]
+    fn governance_params_are_optional_and_written_to_storage() {
+        let plain = Genesis::from_json(&json(
+            r#"{"address":"0x1111111111111111111111111111111111111111","amount":"1000000000"}"#,
+        ))
+        .unwrap();
+        assert_eq!(plain.governance, None);
+        assert!(!plain.state().storage.contains_key(&addresses::GOVERNANCE));
+
+        let g = with_governance(
+            r#"{"votingDelay": 1, "votingPeriod": 60, "proposalThreshold": "1.5",
+                "quorumNumerator": 4, "timelockDelay": 10}"#,
+        )
+        .unwrap();
+        let params = g.governance.unwrap();
+        assert_eq!(
+            params,
+            governance::Params {
+                voting_delay: 1,
+                voting_period: 60,
+                proposal_threshold: Amount::parse_open("1.5").unwrap().wei(),
+                quorum_numerator: 4,
+                timelock_delay: 10,
+            }
+        );
+        let mut state = crate::MemoryState::default();
+        state.apply(g.state());
+        let read = governance::GovernanceReader::new(&state).params().unwrap();
+        assert_eq!(read, params);
+
+        // Fields left out keep their defaults.
+        let partial = with_governance(r#"{"votingPeriod": 30}"#).unwrap().governance.unwrap();
+        assert_eq!(
+            partial,
+            governance::Params { voting_period: 30, ..governance::Params::default() }
+        );
+    }
+
+    #[test]
+    fn refuses_bad_governance_params() {
+        let zero = with_governance(r#"{"votingPeriod": 0}"#).unwrap_err();
+        assert_eq!(zero.to_string(), "governance: votingPeriod must be more than 0 seconds");
+        let quorum = with_governance(r#"{"quorumNumerator": 101}"#).unwrap_err();
+        assert!(quorum.to_string().contains("at most 100"), "{quorum}");
+        let threshold = with_governance(r#"{"proposalThreshold": "ten"}"#).unwrap_err();
+        assert!(threshold.to_string().starts_with("governance.proposalThreshold"), "{threshold}");
+        let unknown = with_governance(r#"{"quorum": 5}"#).unwrap_err();
         assert!(unknown.to_string().contains("unknown field"), "{unknown}");
     }
 }

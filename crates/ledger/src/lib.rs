@@ -35,7 +35,10 @@ mod test_chain;
 pub mod validation;
 pub mod vesting;
 
-pub use content::{ContentFacts, ContentProblem, ContentSource, NoContent, ParseOptions};
+pub use content::{
+    AttributionRequest, ContentFacts, ContentProblem, ContentSource, IsWithdrawn, NoContent,
+    ParseOptions,
+};
 pub use execution::{BlockOutcome, ExecutionMode, execute_block};
 pub use fees::ChainSpec;
 pub use genesis::{Genesis, GenesisError};

@@ -30,9 +30,12 @@ pub(crate) fn account(i: u8) -> Address {
     key(i).address()
 }
 
-/// Content facts by hash.
+/// Content facts by hash, and the attribution an index gives each output.
 #[derive(Default)]
-pub(crate) struct Blobs(pub(crate) HashMap<B256, ContentFacts>);
+pub(crate) struct Blobs(
+    pub(crate) HashMap<B256, ContentFacts>,
+    pub(crate) HashMap<String, Vec<(u64, u16)>>,
+);
 
 impl Blobs {
     /// Content `tag` of `size` bytes, unlike any other tag.
@@ -50,6 +53,21 @@ impl Blobs {
 impl ContentSource for Blobs {
     fn facts(&self, hash: B256, _options: &ParseOptions) -> Result<ContentFacts, ContentProblem> {
         self.0.get(&hash).cloned().ok_or(ContentProblem::Unavailable(hash))
+    }
+
+    fn attribution(
+        &self,
+        request: &crate::AttributionRequest<'_>,
+        withdrawn: &mut crate::IsWithdrawn<'_>,
+    ) -> Result<Vec<(u64, u16)>, ContentProblem> {
+        let no_index = ContentProblem::NoIndex {
+            datanet: request.datanet,
+            version: request.version,
+            index_hash: request.index_hash,
+        };
+        let vector = self.1.get(request.output).ok_or(no_index)?;
+        // As an index would: withdrawn contributions take no share.
+        Ok(vector.iter().copied().filter(|(id, _)| !withdrawn(*id)).collect())
     }
 }
 
@@ -84,6 +102,7 @@ impl Chain {
             gas_limit: 30_000_000,
             base_fee_per_gas: BASE_FEE,
             allocations,
+            governance: None,
         };
         let mut state = MemoryState::default();
         state.apply(genesis.state());

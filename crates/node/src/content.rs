@@ -10,15 +10,21 @@
 
 use alloy_primitives::B256;
 use alloy_sol_types::{SolCall, SolEvent};
-use ol_attribution::content::{self as parsing, FormatOptions};
+use ol_attribution::{
+    content::{self as parsing, FormatOptions},
+    span::{AttributionParams, attribute},
+    tokenizer::Tokenizer,
+};
 use ol_ledger::{
-    ContentFacts, ContentProblem, ContentSource, ParseOptions, StateView,
+    AttributionRequest, ContentFacts, ContentProblem, ContentSource, IsWithdrawn, ParseOptions,
+    StateView,
     datanets::{DATANETS, DatanetsReader, IDatanets, parse_options},
+    inference::challenge::settlement_vector,
 };
 use ol_primitives::{Receipt, RecoveredTransaction};
 use ol_storage::{BlobStore, Store};
 use std::{
-    collections::HashMap,
+    collections::{BTreeSet, HashMap},
     sync::{Arc, Mutex},
 };
 
@@ -107,6 +113,61 @@ impl NodeContent for BlobContent {
             Ok(_) => tracing::info!(%hash, "forgot contribution bytes no live contribution names"),
             Err(error) => tracing::warn!(%hash, %error, "could not forget contribution bytes"),
         }
+    }
+}
+
+/// Contribution facts from the blob store, and recomputed attributions from
+/// the node's attribution indexes (for attribution challenges): the content
+/// source a serving node gives the ledger.
+pub struct IndexedContent {
+    facts: BlobContent,
+    indexes: Arc<crate::indexes::IndexService>,
+}
+
+impl std::fmt::Debug for IndexedContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexedContent").finish_non_exhaustive()
+    }
+}
+
+impl IndexedContent {
+    /// Facts from `blobs`, attributions from `indexes`.
+    pub fn new(blobs: Arc<BlobStore>, indexes: Arc<crate::indexes::IndexService>) -> Self {
+        Self { facts: BlobContent::new(blobs), indexes }
+    }
+}
+
+impl ContentSource for IndexedContent {
+    fn facts(&self, hash: B256, options: &ParseOptions) -> Result<ContentFacts, ContentProblem> {
+        self.facts.facts(hash, options)
+    }
+
+    fn attribution(
+        &self,
+        request: &AttributionRequest<'_>,
+        withdrawn: &mut IsWithdrawn<'_>,
+    ) -> Result<Vec<(u64, u16)>, ContentProblem> {
+        let no_index = || ContentProblem::NoIndex {
+            datanet: request.datanet,
+            version: request.version,
+            index_hash: request.index_hash,
+        };
+        let key = (request.datanet, request.version, request.tokenizer.to_string());
+        let index = self.indexes.checked_index(&key, Some(request.index_hash)).map_err(|error| {
+            tracing::warn!(%error, "cannot recompute an attribution");
+            no_index()
+        })?;
+        let tokenizer = Tokenizer::by_name(request.tokenizer).map_err(|_| no_index())?;
+        let excluded: BTreeSet<u64> = index.contributions().filter(|id| withdrawn(*id)).collect();
+        let tokens = tokenizer.encode(request.output);
+        let result = attribute(&index, &tokens, &AttributionParams::default(), &excluded);
+        Ok(settlement_vector(result.shares.iter().map(|share| (share.contribution, share.bps))))
+    }
+}
+
+impl NodeContent for IndexedContent {
+    fn forget(&self, hash: B256) {
+        self.facts.forget(hash);
     }
 }
 

@@ -1,12 +1,20 @@
 //! The development chain: dev accounts from the standard test mnemonic and
 //! the built-in dev genesis.
 //!
+//! Governance on the dev chain runs in seconds, not weeks
+//! ([`dev_governance`]): a proposal made by an account with 1 OPEN of
+//! delegated stake opens for votes 1 s later, closes 60 s after that, and
+//! once queued executes after a 10 s timelock (quorum 5 %, as on mainnet).
+//!
 //! The accounts are the ones Hardhat and Anvil use ("test test … junk",
 //! BIP-44 path m/44'/60'/0'/0/i), so every tool's default accounts work.
 
 use alloy_primitives::{Address, B256, address};
 use alloy_signer_local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English};
-use ol_ledger::genesis::{Allocation, DEFAULT_BASE_FEE, DEFAULT_GAS_LIMIT, Genesis, VestingTerms};
+use ol_ledger::{
+    genesis::{Allocation, DEFAULT_BASE_FEE, DEFAULT_GAS_LIMIT, Genesis, VestingTerms},
+    governance,
+};
 use ol_primitives::Amount;
 
 /// The standard test mnemonic.
@@ -55,8 +63,20 @@ pub fn dev_accounts(count: u32) -> Vec<(Address, B256)> {
         .collect()
 }
 
+/// Governance parameters of the dev chain: 1 s voting delay, 60 s voting
+/// period, 1 OPEN proposal threshold, 5 % quorum, 10 s timelock.
+pub fn dev_governance() -> governance::Params {
+    governance::Params {
+        voting_delay: 1,
+        voting_period: 60,
+        proposal_threshold: Amount::from_open(1).wei(),
+        quorum_numerator: 5,
+        timelock_delay: 10,
+    }
+}
+
 /// The built-in dev genesis: ten funded dev accounts, the rest of the supply
-/// vesting in [`DEV_RESERVE`].
+/// vesting in [`DEV_RESERVE`], governance on short windows ([`dev_governance`]).
 pub fn dev_genesis() -> Genesis {
     let mut allocations: Vec<Allocation> = dev_accounts(DEV_ACCOUNTS)
         .into_iter()
@@ -81,6 +101,7 @@ pub fn dev_genesis() -> Genesis {
         gas_limit: DEFAULT_GAS_LIMIT,
         base_fee_per_gas: DEFAULT_BASE_FEE,
         allocations,
+        governance: Some(dev_governance()),
     }
 }
 

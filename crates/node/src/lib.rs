@@ -190,18 +190,20 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         ol_storage::BlobStore::open(&blob_dir)
             .map_err(|source| NodeError::Blobs { path: blob_dir, source })?,
     );
+    let indexes =
+        Arc::new(indexes::IndexService::new(config.datadir.join("indexes"), blobs.clone()));
     let chain = match Chain::open(store, genesis, metrics.clone()) {
-        Ok(chain) => {
-            Arc::new(chain.with_content(Arc::new(content::BlobContent::new(blobs.clone()))))
-        }
+        Ok(chain) => Arc::new(
+            chain.with_content(Arc::new(content::IndexedContent::new(
+                blobs.clone(),
+                indexes.clone(),
+            ))),
+        ),
         Err(ChainError::Storage(StorageError::GenesisMismatch { stored, computed })) => {
             return Err(NodeError::GenesisMismatch { path: config.datadir, stored, computed });
         }
         Err(other) => return Err(other.into()),
     };
-
-    let indexes =
-        Arc::new(indexes::IndexService::new(config.datadir.join("indexes"), blobs.clone()));
     let mut provider = None;
     let mut context = rpc::RpcContext {
         chain: chain.clone(),

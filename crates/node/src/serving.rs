@@ -418,12 +418,13 @@ impl ModelServer {
 
         let attribution = attribute_output(&self.context, datanet, version, &output)
             .map_err(|error| unavailable(format!("attribution failed: {}", error.message())))?;
-        let mut vector: Vec<Attributed> = attribution
-            .shares
-            .iter()
-            .map(|share| Attributed { contributionId: share.contribution.to(), bps: share.bps })
-            .collect();
-        vector.sort_by_key(|entry| entry.contributionId);
+        // Built as a challenge recomputes it (`challenge::settlement_vector`).
+        let vector: Vec<Attributed> = inference::challenge::settlement_vector(
+            attribution.shares.iter().map(|share| (share.contribution.to(), share.bps)),
+        )
+        .into_iter()
+        .map(|(id, bps)| Attributed { contributionId: id, bps })
+        .collect();
 
         let state = self.context.chain.snapshot().map_err(internal)?;
         let platform_fee = InferenceReader::new(&state).params().map_err(internal)?.platform_fee;

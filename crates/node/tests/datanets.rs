@@ -520,3 +520,73 @@ fn base_fee_part(receipt: &Value, total: U256) -> U256 {
     assert_eq!(used * price, total);
     used * (price - U256::from(1_000_000_000u64))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reputation_is_served_over_rpc() {
+    let mut node = Node::start().await;
+    let config = DatanetConfig {
+        name: "Apothecary".into(),
+        summary: String::new(),
+        description: String::new(),
+        tags: vec![],
+        licence: "CC-BY-4.0".into(),
+        customTermsHash: B256::ZERO,
+        policy: Policy::Open,
+        maxSubmissionBytes: 0,
+        formats: vec![Format::Text],
+        jsonlField: String::new(),
+        csvColumn: String::new(),
+    };
+    node.succeed(0, IDatanets::createDatanetCall { config }.abi_encode()).await;
+    let original = node.put_blob(ALICE.as_bytes(), "txt").await;
+    // The same text with its last word changed: a near-duplicate by the real MinHash.
+    let copied = ALICE.replace("the patient.", "the customer.");
+    let copy = node.put_blob(copied.as_bytes(), "txt").await;
+    node.succeed(1, contribute(1, original, ALICE.len(), Format::Text)).await;
+    let receipt = node.succeed(2, contribute(1, copy, copied.len(), Format::Text)).await;
+    assert_eq!(event::<IDatanets::ContributionSubmitted>(&receipt).nearDuplicateOf, 1);
+    let copier = dev::dev_signer(2).address();
+    let clean = node.ok("ol_getReputation", vec![json!(copier)]).await;
+    assert_eq!(clean, json!({ "account": copier, "threshold": "0x32", "datanets": [] }));
+    let before = node.ok("eth_blockNumber", vec![]).await;
+
+    // Anyone proves the near-duplicate, once.
+    let report = IDatanets::reportNearDuplicateCall { contributionId: 2, originalId: 1 };
+    let receipt = node.succeed(5, report.abi_encode()).await;
+    let proven = event::<IDatanets::NearDuplicateProven>(&receipt);
+    assert!(proven.agreeingSlots >= 48, "{}", proven.agreeingSlots);
+    assert_eq!(event::<IDatanets::PenaltyRaised>(&receipt).newScore, 5);
+    let reason = node.revert_reason(5, report.abi_encode()).await;
+    assert!(reason.contains("already proven a near-duplicate of 1"), "{reason}");
+
+    let standing = json!({
+        "datanetId": "0x1",
+        "score": "0x5",
+        "rewardsCut": false,
+        "threshold": "0x32",
+        "spamRejections": "0x0",
+        "nearDuplicates": "0x1",
+        "confirmedPoisonings": "0x0",
+    });
+    let all = node.ok("ol_getReputation", vec![json!(copier)]).await;
+    assert_eq!(all["datanets"], json!([standing]));
+    let one = node.ok("ol_getReputation", vec![json!(copier), json!("0x1")]).await;
+    assert_eq!(one["datanets"], json!([standing]));
+    let author = dev::dev_signer(1).address();
+    let untouched = node.ok("ol_getReputation", vec![json!(author), json!(1)]).await;
+    assert_eq!(untouched["datanets"][0]["score"], "0x0");
+    assert_eq!(untouched["datanets"][0]["rewardsCut"], false);
+    let earlier = node.ok("ol_getReputation", vec![json!(copier), Value::Null, before]).await;
+    assert_eq!(earlier["datanets"], json!([]), "as of the block before the report");
+
+    for (args, needle) in [
+        (vec![], "missing parameter 0 (account)"),
+        (vec![json!("0x12")], "invalid parameter 0 (account)"),
+        (vec![json!(copier), json!(-1)], "non-negative integer"),
+        (vec![json!(copier), json!(9)], "datanet 9 does not exist"),
+        (vec![json!(copier), json!(1), json!("latest"), json!(4)], "too many parameters"),
+    ] {
+        let error = node.call("ol_getReputation", args).await.unwrap_err();
+        assert!(error.message().contains(needle), "{needle}: {error:?}");
+    }
+}

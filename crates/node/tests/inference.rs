@@ -11,7 +11,7 @@ use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolEvent};
 use jsonrpsee::{
     core::{ClientError, client::ClientT, params::ArrayParams},
     http_client::{HttpClient, HttpClientBuilder},
@@ -385,6 +385,7 @@ async fn paid_inferences_settle_by_attribution() {
     // contributors exactly their attributed share of the contributors' half.
     let mut expected: std::collections::BTreeMap<Address, U256> = Default::default();
     let mut total_fees = U256::ZERO;
+    let mut stakers_part = U256::ZERO;
     let mut matched = 0;
     for answer in &answers {
         let attribution = &answer["attribution"];
@@ -398,6 +399,7 @@ async fn paid_inferences_settle_by_attribution() {
         total_fees += fee;
         let rest = fee - inference::Params::default().platform_fee;
         let contributors_part = rest * U256::from(5_000u64) / U256::from(10_000u64);
+        stakers_part += rest * U256::from(2_000u64) / U256::from(10_000u64);
         if attribution["matched"] == true {
             matched += 1;
         }
@@ -424,6 +426,12 @@ async fn paid_inferences_settle_by_attribution() {
         }
     }
     assert!(matched >= 2, "the model recites its training text: {answers:?}");
+    // The stakers' share is in the staking pool, waiting for stake (none is bonded).
+    let pool = node.ok("eth_getBalance", vec![json!(STAKING), json!("latest")]).await;
+    assert_eq!(number(&pool), stakers_part);
+    let staking = node.ok("ol_stakingInfo", vec![]).await;
+    assert_eq!(number(&staking["queued"]), stakers_part, "{staking}");
+    assert_eq!(number(&staking["undistributed"]), stakers_part, "{staking}");
     // An answer continuing a contributor's sentence credits that contributor most.
     for (answer, contributor) in [(&answers[0], CONTRIBUTORS[1]), (&answers[1], CONTRIBUTORS[0])] {
         let shares = answer["attribution"]["shares"].as_array().unwrap();
@@ -455,6 +463,48 @@ async fn paid_inferences_settle_by_attribution() {
     let (status, body) = node.post("/v1/completions", &replay).await;
     assert_eq!(status, 402, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("already settled"), "{body}");
+
+    // Anyone may challenge a settlement: the ledger recomputes the answer's
+    // attribution from this node's index and finds the provider honest, so
+    // the challenger's bond goes to the provider.
+    let first = &answers[0];
+    let receipt = node.receipt(&first["attribution"]["settlement"]["transactionHash"]).await;
+    let settled_log = receipt["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|log| log["topics"][0] == json!(IInference::Settled::SIGNATURE_HASH))
+        .expect("a settlement logs Settled");
+    let inference_id: U256 = settled_log["topics"][1].as_str().unwrap().parse().unwrap();
+    let hex_u64 = |v: &Value| u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16);
+    let settled = inference::challenge::settlement_vector(
+        first["attribution"]["shares"].as_array().unwrap().iter().map(|share| {
+            (hex_u64(&share["contribution"]).unwrap(), share["bps"].as_u64().unwrap() as u16)
+        }),
+    )
+    .into_iter()
+    .map(|(id, bps)| inference::Attributed { contributionId: id, bps })
+    .collect();
+    let challenge = IInference::challengeCall {
+        inferenceId: inference_id.to(),
+        output: first["choices"][0]["text"].as_str().unwrap().into(),
+        settled,
+    };
+    let provider_before =
+        number(&node.ok("eth_getBalance", vec![json!(address(PROVIDER)), json!("latest")]).await);
+    let receipt = node.succeed(PAYER, INFERENCE, challenge.abi_encode()).await;
+    let rejected = receipt["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|log| log["topics"][0] == json!(IInference::ChallengeRejected::SIGNATURE_HASH));
+    assert!(rejected, "the recomputed attribution agrees with the provider's: {receipt}");
+    let provider_after =
+        number(&node.ok("eth_getBalance", vec![json!(address(PROVIDER)), json!("latest")]).await);
+    assert_eq!(
+        provider_after,
+        provider_before + inference::challenge::ChallengeParams::default().bond
+    );
 
     // Contributors claim; rewards reach their spendable balance.
     for contributor in CONTRIBUTORS {

@@ -662,6 +662,7 @@ fn vesting_genesis(holder: Address) -> Genesis {
             allocation("dev account 0", signer(0).address(), 1_000, None),
             allocation("rest", Address::repeat_byte(0x77), 999_998_000, None),
         ],
+        governance: None,
     };
     genesis.validate().expect("the test genesis allocates the whole supply");
     genesis

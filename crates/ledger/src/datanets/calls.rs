@@ -1,15 +1,16 @@
 //! The `IDatanets` functions: decoding, checks, effects, events.
 
 use super::{
-    DatanetConfig, Format, IDatanets, Policy, Status, merkle,
+    DatanetConfig, Format, IDatanets, Params, PenaltyReason, Policy, Status, merkle,
     records::{self, ContributionHead, DatanetCounts, MAX_SUBMISSION_LIMIT, VersionCounts},
+    reputation,
 };
 use crate::{
-    content::{ContentProblem, ParseOptions},
+    content::ParseOptions,
     revert,
     state::StateView,
     system::{
-        CallError, Frame, check_text, move_balance,
+        CallError, Frame, check_text, move_balance, only_governance,
         slots::{field, pack},
     },
     vesting,
@@ -137,15 +138,75 @@ pub(super) fn dispatch<S: StateView>(frame: &mut Frame<'_, S>, input: &[u8]) -> 
         Call::isCurator(c) => records::is_curator(frame, c.datanetId, c.account)?.abi_encode(),
         Call::isAllowed(c) => records::is_allowed(frame, c.datanetId, c.account)?.abi_encode(),
         Call::depositFor(c) => records::params(frame)?.deposit_for(c.size).abi_encode(),
+        Call::reportNearDuplicate(c) => {
+            let params = records::params(frame)?;
+            reputation::report_near_duplicate(frame, &params, c.contributionId, c.originalId)?;
+            Vec::new()
+        }
+        Call::reportPoisoning(c) => {
+            let id = reputation::report_poisoning(
+                frame,
+                c.datanetId,
+                c.account,
+                c.evidenceHash,
+                &c.reason,
+            )?;
+            IDatanets::reportPoisoningCall::abi_encode_returns(&id)
+        }
+        Call::resolvePoisoningReport(c) => {
+            only_governance(frame, "IDatanets.resolvePoisoningReport")?;
+            let params = records::params(frame)?;
+            reputation::resolve_poisoning(frame, &params, c.reportId, c.confirmed)?;
+            Vec::new()
+        }
+        Call::setParams(c) => {
+            only_governance(frame, "IDatanets.setParams")?;
+            set_params(frame, c.params)?;
+            Vec::new()
+        }
+        Call::params(_) => {
+            IDatanets::paramsCall::abi_encode_returns(&records::params(frame)?.into())
+        }
+        Call::penaltyOf(c) => {
+            require_datanet(frame, c.datanetId)?;
+            let penalty = reputation::penalty(frame, c.datanetId, c.account)?;
+            IDatanets::penaltyOfCall::abi_encode_returns(&penalty)
+        }
+        Call::penalizedDatanets(c) => {
+            let datanets = reputation::penalized_datanets(frame, c.account)?;
+            IDatanets::penalizedDatanetsCall::abi_encode_returns(&datanets)
+        }
+        Call::provenNearDuplicateOf(c) => {
+            reputation::proven_near_duplicate_of(frame, c.contributionId)?.abi_encode()
+        }
+        Call::poisoningReportCount(_) => reputation::report_count(frame)?.abi_encode(),
+        Call::getPoisoningReport(c) => match reputation::poisoning_report(frame, c.reportId)? {
+            Some(report) => IDatanets::getPoisoningReportCall::abi_encode_returns(&report),
+            None => revert!("poisoning report {} does not exist", c.reportId),
+        },
     };
     Ok(output.into())
 }
 
-fn emit<S: StateView, E: SolEvent>(frame: &mut Frame<'_, S>, event: E) -> Result<()> {
+/// Replaces the governable parameters, refusing values that cannot work.
+/// The caller checked that governance asks.
+pub(super) fn set_params<S: StateView>(
+    frame: &mut Frame<'_, S>,
+    new: impl Into<Params>,
+) -> Result<()> {
+    let new = new.into();
+    if let Some(problem) = new.problem() {
+        revert!("invalid datanets parameters: {problem}");
+    }
+    records::set_params(frame, &new)?;
+    emit(frame, IDatanets::ParamsSet { params: new.into() })
+}
+
+pub(super) fn emit<S: StateView, E: SolEvent>(frame: &mut Frame<'_, S>, event: E) -> Result<()> {
     frame.emit(event.encode_log_data())
 }
 
-fn require_datanet<S: StateView>(frame: &mut Frame<'_, S>, id: u64) -> Result<Address> {
+pub(super) fn require_datanet<S: StateView>(frame: &mut Frame<'_, S>, id: u64) -> Result<Address> {
     let owner = records::owner(frame, id)?;
     if owner == Address::ZERO {
         revert!("datanet {id} does not exist");
@@ -185,7 +246,7 @@ fn require_pending_for_curator<S: StateView>(
     Ok(head)
 }
 
-fn status_name(status: Status) -> &'static str {
+pub(super) fn status_name(status: Status) -> &'static str {
     match status {
         Status::Pending => "pending",
         Status::Accepted => "accepted",
@@ -306,9 +367,7 @@ fn contribute<S: StateView>(
     }
     let facts = match frame.env.content.facts(content_hash, &parse_options(&config, format)) {
         Ok(facts) => facts,
-        Err(problem @ (ContentProblem::Unavailable(_) | ContentProblem::Invalid { .. })) => {
-            revert!("{problem}")
-        }
+        Err(problem) => revert!("{problem}"),
     };
     if facts.size != size {
         revert!("declared size {size} but content {content_hash} is {} bytes", facts.size);
@@ -407,8 +466,7 @@ fn near_duplicate<S: StateView>(
             continue;
         }
         let other = records::load_minhash(frame, candidate)?;
-        let agreeing = other.iter().zip(minhash).filter(|(a, b)| a == b).count() as u32;
-        if agreeing >= records::NEAR_DUPLICATE_MIN_AGREEING {
+        if records::agreeing_slots(&other, minhash) >= records::NEAR_DUPLICATE_MIN_AGREEING {
             return Ok(candidate);
         }
     }
@@ -475,6 +533,9 @@ fn reject<S: StateView>(frame: &mut Frame<'_, S>, id: u64, spam: bool) -> Result
         let deposit = records::deposit(frame, id)?;
         move_balance(frame, DATANETS, TREASURY, deposit)?;
         records::set_deposit(frame, id, U256::ZERO)?;
+        let contributor = records::contributor(frame, id)?;
+        let penalty = records::params(frame)?.spam_penalty;
+        reputation::raise(frame, head.datanet, contributor, PenaltyReason::Spam, penalty)?;
     } else {
         refund(frame, id)?;
     }

@@ -28,10 +28,17 @@
 //! - **Versions**: `publishVersion` snapshots the accepted, not withdrawn
 //!   contributions in acceptance order; the version's identity is the Merkle
 //!   root of their leaves ([`merkle`]).
+//! - **Reputation**: a penalty score per (datanet, contributor), raised by
+//!   spam rejections, proven near-duplicates and governance-confirmed
+//!   poisoning reports; at or above the governed threshold the contributor's
+//!   attribution rewards in that datanet are cut ([`reputation`]).
+//! - **Parameters**: deposits, the default size limit, penalties and
+//!   threshold ([`Params`]) change only through governance (`setParams`).
 
 mod calls;
 pub mod merkle;
 pub mod records;
+pub mod reputation;
 
 use crate::{
     state::StateView,
@@ -45,13 +52,23 @@ alloy_sol_types::sol!(
     "../../contracts/IDatanets.sol"
 );
 
-pub use IDatanets::{Contribution, Datanet, DatanetConfig, Format, Policy, Status, Version};
+pub use IDatanets::{
+    Contribution, Datanet, DatanetConfig, Format, Penalty, PenaltyReason, PoisoningReport, Policy,
+    ReportStatus, Status, Version,
+};
 pub use calls::parse_options;
 pub use records::{NEAR_DUPLICATE_MIN_AGREEING, Params};
 
 /// Runs one ABI-encoded call against the datanets contract.
 pub fn call<S: StateView>(frame: &mut Frame<'_, S>, input: &[u8]) -> Result<Bytes, CallError> {
     calls::dispatch(frame, input)
+}
+
+/// Replaces the governable parameters, refusing values that cannot work:
+/// what governance's `setParams` call (and a genesis) does, without the
+/// caller check.
+pub fn set_params<S: StateView>(frame: &mut Frame<'_, S>, new: Params) -> Result<(), CallError> {
+    frame.at(DATANETS, |frame| calls::set_params(frame, new))
 }
 
 /// Read-only access to the datanets contract's records, for RPC and tools.
@@ -128,9 +145,40 @@ impl<'a, S: StateView> DatanetsReader<'a, S> {
         records::live_references(&mut self.frame, content)
     }
 
-    /// The deposit parameters.
+    /// The governable parameters.
     pub fn params(&mut self) -> Result<Params, CallError> {
         records::params(&mut self.frame)
+    }
+
+    /// The score at or above which a contributor's rewards are cut: one or
+    /// two reads.
+    pub fn penalty_threshold(&mut self) -> Result<u64, CallError> {
+        records::penalty_threshold(&mut self.frame)
+    }
+
+    /// `account`'s penalty score in `datanet`: one read.
+    pub fn penalty_score(&mut self, datanet: u64, account: Address) -> Result<u64, CallError> {
+        reputation::score(&mut self.frame, datanet, account)
+    }
+
+    /// `account`'s standing in `datanet` under the threshold in force.
+    pub fn penalty(&mut self, datanet: u64, account: Address) -> Result<Penalty, CallError> {
+        reputation::penalty(&mut self.frame, datanet, account)
+    }
+
+    /// The datanets in which `account` has a penalty record.
+    pub fn penalized_datanets(&mut self, account: Address) -> Result<Vec<u64>, CallError> {
+        reputation::penalized_datanets(&mut self.frame, account)
+    }
+
+    /// A poisoning report, `None` if it does not exist.
+    pub fn poisoning_report(&mut self, id: u64) -> Result<Option<PoisoningReport>, CallError> {
+        reputation::poisoning_report(&mut self.frame, id)
+    }
+
+    /// The original `contribution` was proven to nearly duplicate, or 0.
+    pub fn proven_near_duplicate_of(&mut self, contribution: u64) -> Result<u64, CallError> {
+        reputation::proven_near_duplicate_of(&mut self.frame, contribution)
     }
 
     /// The owner of a datanet (zero when it does not exist): one read.

@@ -18,8 +18,10 @@
 //! - `content.refs[hash]` → live (pending or accepted) contributions naming it
 //! - `version[datanet, number]` + 0 root, + 1 packed (contributions,
 //!   published-at block, accepted cursor), + 2 index hash, + 3 tokenizer
-//! - `params` + 0 set flag, + 1 deposit base, + 2 deposit per KiB,
-//!   + 3 default maximum submission size
+//! - `params` + 0 set flag, + 1 deposit base, + 2 deposit per KiB, + 3
+//!   default maximum submission size, + 4 packed (spam penalty, duplicate
+//!   penalty, poisoning penalty, penalty threshold)
+//! - reputation records: see [`super::reputation`]
 
 use super::{Contribution, Datanet, DatanetConfig, Format, Status, Version};
 use crate::{
@@ -46,7 +48,8 @@ pub const DEFAULT_MAX_SUBMISSION: u64 = 5_000_000;
 /// Hard upper bound on any datanet's maximum submission size: 64 MiB.
 pub const MAX_SUBMISSION_LIMIT: u64 = 64 * 1024 * 1024;
 
-/// Governable deposit parameters.
+/// Governable parameters: deposits, the default size limit, and the
+/// penalties and threshold of contributor reputation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Params {
     /// Charged for every contribution, in wei.
@@ -55,15 +58,31 @@ pub struct Params {
     pub deposit_per_kib: U256,
     /// Maximum submission size of a datanet that names none.
     pub default_max_submission: u64,
+    /// Added to a contributor's score when a contribution is rejected as spam.
+    pub spam_penalty: u64,
+    /// Added to a contributor's score when a near-duplicate is proven.
+    pub duplicate_penalty: u64,
+    /// Added to an account's score when governance confirms a poisoning report.
+    pub poisoning_penalty: u64,
+    /// At or above this score a contributor earns no attribution rewards in
+    /// the datanet.
+    pub penalty_threshold: u64,
 }
 
 impl Default for Params {
-    /// 1 OPEN plus 0.01 OPEN per KiB: a 5 MB contribution holds about 50 OPEN.
+    /// 1 OPEN plus 0.01 OPEN per KiB (a 5 MB contribution holds about 50
+    /// OPEN); penalties 10 per spam rejection, 5 per proven near-duplicate,
+    /// 50 per confirmed poisoning, cut at 50: one confirmed poisoning, five
+    /// spam rejections or ten proven near-duplicates.
     fn default() -> Self {
         Self {
             deposit_base: U256::from(10u64).pow(U256::from(18)),
             deposit_per_kib: U256::from(10u64).pow(U256::from(16)),
             default_max_submission: DEFAULT_MAX_SUBMISSION,
+            spam_penalty: 10,
+            duplicate_penalty: 5,
+            poisoning_penalty: 50,
+            penalty_threshold: 50,
         }
     }
 }
@@ -72,6 +91,64 @@ impl Params {
     /// The deposit for `size` bytes.
     pub fn deposit_for(&self, size: u64) -> U256 {
         self.deposit_base + self.deposit_per_kib * U256::from(size.div_ceil(1024))
+    }
+
+    /// Why these parameters cannot be set, if they cannot.
+    pub fn problem(&self) -> Option<String> {
+        let supply = ol_primitives::Amount::total_supply().wei();
+        if self.deposit_base > supply {
+            return Some(format!(
+                "depositBase {} wei is more than the whole supply ({supply} wei)",
+                self.deposit_base
+            ));
+        }
+        if self.deposit_per_kib > supply {
+            return Some(format!(
+                "depositPerKib {} wei is more than the whole supply ({supply} wei)",
+                self.deposit_per_kib
+            ));
+        }
+        if self.default_max_submission == 0 || self.default_max_submission > MAX_SUBMISSION_LIMIT {
+            return Some(format!(
+                "defaultMaxSubmission {} must be between 1 and {MAX_SUBMISSION_LIMIT} bytes",
+                self.default_max_submission
+            ));
+        }
+        if self.penalty_threshold == 0 {
+            return Some(
+                "penaltyThreshold 0 would cut every contributor's rewards; it must be at least 1"
+                    .into(),
+            );
+        }
+        None
+    }
+}
+
+impl From<super::IDatanets::Params> for Params {
+    fn from(p: super::IDatanets::Params) -> Self {
+        Self {
+            deposit_base: p.depositBase,
+            deposit_per_kib: p.depositPerKib,
+            default_max_submission: p.defaultMaxSubmission,
+            spam_penalty: p.spamPenalty,
+            duplicate_penalty: p.duplicatePenalty,
+            poisoning_penalty: p.poisoningPenalty,
+            penalty_threshold: p.penaltyThreshold,
+        }
+    }
+}
+
+impl From<Params> for super::IDatanets::Params {
+    fn from(p: Params) -> Self {
+        Self {
+            depositBase: p.deposit_base,
+            depositPerKib: p.deposit_per_kib,
+            defaultMaxSubmission: p.default_max_submission,
+            spamPenalty: p.spam_penalty,
+            duplicatePenalty: p.duplicate_penalty,
+            poisoningPenalty: p.poisoning_penalty,
+            penaltyThreshold: p.penalty_threshold,
+        }
     }
 }
 
@@ -131,17 +208,51 @@ pub(super) fn set_counts<S: StateView>(
     frame.store(counts_slot(), pack([datanets, contributions, 0, 0]))
 }
 
-/// The deposit parameters (defaults until governance sets them).
+/// The parameters (defaults until governance sets them).
 pub(super) fn params<S: StateView>(frame: &mut Frame<'_, S>) -> Result<Params> {
     let base = params_slot();
     if frame.load(base)?.is_zero() {
         return Ok(Params::default());
     }
+    let [spam_penalty, duplicate_penalty, poisoning_penalty, penalty_threshold] =
+        unpack(frame.load(field(base, 4))?);
     Ok(Params {
         deposit_base: frame.load(field(base, 1))?,
         deposit_per_kib: frame.load(field(base, 2))?,
         default_max_submission: frame.load_u64(field(base, 3))?,
+        spam_penalty,
+        duplicate_penalty,
+        poisoning_penalty,
+        penalty_threshold,
     })
+}
+
+/// The penalty threshold alone: one read while the defaults apply, two once
+/// governance has set the parameters.
+pub(super) fn penalty_threshold<S: StateView>(frame: &mut Frame<'_, S>) -> Result<u64> {
+    let base = params_slot();
+    if frame.load(base)?.is_zero() {
+        return Ok(Params::default().penalty_threshold);
+    }
+    Ok(unpack(frame.load(field(base, 4))?)[3])
+}
+
+/// Stores `new` (already checked with [`Params::problem`]).
+pub(super) fn set_params<S: StateView>(frame: &mut Frame<'_, S>, new: &Params) -> Result<()> {
+    let base = params_slot();
+    frame.store(base, U256::from(1))?;
+    frame.store(field(base, 1), new.deposit_base)?;
+    frame.store(field(base, 2), new.deposit_per_kib)?;
+    frame.store(field(base, 3), U256::from(new.default_max_submission))?;
+    frame.store(
+        field(base, 4),
+        pack([
+            new.spam_penalty,
+            new.duplicate_penalty,
+            new.poisoning_penalty,
+            new.penalty_threshold,
+        ]),
+    )
 }
 
 /// A datanet's counters.
@@ -377,6 +488,12 @@ pub(super) fn load_minhash<S: StateView>(
         }
     }
     Ok(minhash)
+}
+
+/// How many slots of two MinHash signatures agree: an estimate of the
+/// Jaccard similarity of their shingles, in 64ths.
+pub(super) fn agreeing_slots(a: &[u32; MINHASH_SLOTS], b: &[u32; MINHASH_SLOTS]) -> u32 {
+    a.iter().zip(b).filter(|(x, y)| x == y).count() as u32
 }
 
 /// The bucket key of each LSH band of a signature.

@@ -74,6 +74,7 @@ impl Chain {
             gas_limit: 30_000_000,
             base_fee_per_gas: BASE_FEE,
             allocations,
+            governance: None,
         };
         let mut state = MemoryState::default();
         state.apply(genesis.state());

@@ -18,17 +18,21 @@
 //! [`Params`]). Shares are credited to reward balances held by this contract
 //! — O(k) storage writes for k attributed contributors, aggregated per
 //! contributor — and `claim` moves a balance to the spendable OPEN. The
-//! stakers' share is credited to the staking pool account
-//! ([`ol_primitives::addresses::STAKING`]) until the staking module
-//! distributes it. With nothing attributed, the contributors' share goes to
-//! the datanet's owner.
+//! stakers' share moves to the staking pool at once and is distributed pro
+//! rata to bonded stake ([`crate::staking::distribute`]; still logged as a
+//! `Credited` with role `Stakers`). With nothing attributed, the
+//! contributors' share goes to the datanet's owner. A contributor whose
+//! rewards in the datanet are cut by its reputation earns nothing: its
+//! share goes to the other attributed contributors (to the datanet's owner
+//! when all are cut).
 //!
 //! Storage:
 //! - `counts` → inference count
-//! - `inference[id]` + 0 packed (model, settled-at block, input tokens,
-//!   output tokens), + 1 provider, + 2 payer, + 3 fee, + 4 prompt hash,
-//!   + 5 output hash, + 6 packed (datanet, version), + 7 index hash,
-//!   + 8 attribution hash
+//! - `inference[id]` at offsets 0 packed (model, settled-at block, input
+//!   tokens, output tokens), 1 provider, 2 payer, 3 fee, 4 prompt hash,
+//!   5 output hash, 6 packed (datanet, version), 7 index hash, 8
+//!   attribution hash, 9 settled-at block time, 10 contributors' part
+//!   credited (the last two for [`challenge`])
 //! - `rewards[account]`; `deposit[payer, provider]`; `nonce[payer, nonce]`
 //!   → 1 once used
 //! - `earned.datanet[account, datanet]`, `earned.model[account, model]`
@@ -36,6 +40,7 @@
 //!   `sources.datanet[account, n]` and `sources.model[account, n]`
 //! - `params` + 0 set flag, + 1 platform fee, + 2 packed shares
 
+pub mod challenge;
 pub mod split;
 
 use crate::{
@@ -294,6 +299,50 @@ pub fn call<S: StateView>(frame: &mut Frame<'_, S>, input: &[u8]) -> Result<Byte
                 modelIds: model_ids,
             })
         }
+        Call::challenge(c) => IInference::challengeCall::abi_encode_returns(
+            &(challenge::challenge(frame, c.inferenceId, &c.output, &c.settled)?
+                == challenge::Outcome::Upheld),
+        ),
+        Call::getChallenge(c) => {
+            let judged = challenge::judged(frame, c.inferenceId)?;
+            IInference::getChallengeCall::abi_encode_returns(&match judged {
+                Some(j) => IInference::Challenge {
+                    outcome: j.outcome as u8,
+                    challenger: j.challenger,
+                    judgedAtBlock: j.block,
+                    slashed: j.slashed,
+                },
+                None => IInference::Challenge {
+                    outcome: 0,
+                    challenger: Address::ZERO,
+                    judgedAtBlock: 0,
+                    slashed: U256::ZERO,
+                },
+            })
+        }
+        Call::challengeParams(_) => {
+            let p = challenge::params(frame)?;
+            IInference::challengeParamsCall::abi_encode_returns(&IInference::ChallengeParams {
+                windowSeconds: p.window_seconds,
+                bond: p.bond,
+                providerSlash: p.provider_slash,
+                challengerBps: p.challenger_bps,
+            })
+        }
+        Call::setChallengeParams(c) => {
+            crate::system::only_governance(frame, "setChallengeParams")?;
+            let p = c.params;
+            challenge::set_params(
+                frame,
+                challenge::ChallengeParams {
+                    window_seconds: p.windowSeconds,
+                    bond: p.bond,
+                    provider_slash: p.providerSlash,
+                    challenger_bps: p.challengerBps,
+                },
+            )?;
+            Vec::new()
+        }
         Call::params(_) => {
             let p = params(frame)?;
             IInference::paramsCall::abi_encode_returns(&IInference::Params {
@@ -303,6 +352,19 @@ pub fn call<S: StateView>(frame: &mut Frame<'_, S>, input: &[u8]) -> Result<Byte
                 stakersBps: p.shares.stakers,
                 contributorsBps: p.shares.contributors,
             })
+        }
+        Call::setParams(c) => {
+            crate::system::only_governance(frame, "IInference.setParams")?;
+            let p = &c.params;
+            let shares = Shares {
+                owner: p.ownerBps,
+                provider: p.providerBps,
+                stakers: p.stakersBps,
+                contributors: p.contributorsBps,
+            };
+            set_params(frame, Params { platform_fee: p.platformFee, shares })?;
+            emit(frame, IInference::ParamsChanged { params: c.params })?;
+            Vec::new()
         }
     };
     Ok(output.into())
@@ -367,7 +429,11 @@ fn claim<S: StateView>(frame: &mut Frame<'_, S>) -> Result<U256> {
 }
 
 /// Checks the attribution vector against the version it claims and
-/// returns (contributor, bps) per entry.
+/// returns (contributor, bps) per entry of the contributors that earn: the
+/// entries of a contributor whose penalty score in the datanet is at or
+/// above the threshold (reputation, [`crate::datanets::reputation`]) are
+/// checked like any other, then left out, so [`split`] gives their share to
+/// the others (or, when all are cut, to the datanet's owner).
 fn attributed_contributors<S: StateView>(
     frame: &mut Frame<'_, S>,
     settlement: &Settlement,
@@ -414,6 +480,18 @@ fn attributed_contributors<S: StateView>(
     if total != u32::from(BPS_WHOLE) {
         revert!("attribution weights sum to {total} bps; they must sum to exactly 10000");
     }
+    frame.gas.charge(2 * gas::LOAD)?;
+    let threshold = DatanetsReader::new(&frame.state).penalty_threshold()?;
+    let mut cut = std::collections::BTreeMap::new();
+    for (contributor, _) in &weights {
+        if !cut.contains_key(contributor) {
+            frame.gas.charge(gas::LOAD)?;
+            let score = DatanetsReader::new(&frame.state)
+                .penalty_score(settlement.datanetId, *contributor)?;
+            cut.insert(*contributor, score >= threshold);
+        }
+    }
+    weights.retain(|(contributor, _)| !cut[contributor]);
     Ok(weights)
 }
 
@@ -600,7 +678,17 @@ fn settle<S: StateView>(
     move_balance(frame, INFERENCE, TREASURY, parts.treasury)?;
     credit(frame, id, model_id, model.owner, Role::Owner, None, parts.owner)?;
     credit(frame, id, model_id, provider, Role::Provider, None, parts.provider)?;
-    credit(frame, id, model_id, STAKING, Role::Stakers, None, parts.stakers)?;
+    crate::staking::distribute(frame, INFERENCE, parts.stakers)?;
+    if !parts.stakers.is_zero() {
+        let credited = IInference::Credited {
+            inferenceId: id,
+            account: STAKING,
+            role: Role::Stakers,
+            datanetId: 0,
+            amount: parts.stakers,
+        };
+        emit(frame, credited)?;
+    }
     for (contributor, amount) in &parts.contributors {
         credit(frame, id, model_id, *contributor, Role::Contributor, Some(datanet), *amount)?;
     }
@@ -629,6 +717,11 @@ fn settle<S: StateView>(
     frame.store_word(field(base, 7), settlement.indexHash)?;
     frame.gas.charge(gas::HASH_WORD * 2 * settlement.attribution.len() as u64)?;
     frame.store_word(field(base, 8), attribution_hash(&settlement.attribution))?;
+    // For challenges: when the window opens, and what the contributors got.
+    frame.store(field(base, 9), U256::from(frame.env.block.timestamp))?;
+    let contributors_part =
+        parts.contributors.iter().fold(parts.unattributed, |sum, (_, amount)| sum + amount);
+    frame.store(field(base, 10), contributors_part)?;
     emit(
         frame,
         IInference::Settled {

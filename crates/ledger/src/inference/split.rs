@@ -2,10 +2,15 @@
 //!
 //! The platform fee goes to the treasury; the rest is split by the governed
 //! basis points among the model owner, the provider, the stakers and the
-//! data contributors; the contributors' part is divided by the attribution
-//! weights and aggregated per contributor. Every division rounds down and
-//! the remainder (dust) goes to the treasury, so the parts always add up to
-//! exactly the fee: nothing is created or lost.
+//! data contributors; the contributors' part is divided pro rata to the
+//! attribution weights of the contributors that earn and aggregated per
+//! contributor. A contributor whose rewards in the datanet are cut
+//! (reputation, [`crate::datanets::reputation`]) is left out of the weights
+//! by the caller, so its share goes to the others in proportion to theirs;
+//! when every attributed contributor is cut, the contributors' part goes
+//! where an empty attribution's does (the datanet's owner). Every division
+//! rounds down and the remainder (dust) goes to the treasury, so the parts
+//! always add up to exactly the fee: nothing is created or lost.
 
 use alloy_primitives::{Address, U256};
 use std::collections::BTreeMap;
@@ -58,8 +63,8 @@ pub struct Split {
     /// Each attributed contributor's share, one entry per contributor,
     /// ordered by address.
     pub contributors: Vec<(Address, U256)>,
-    /// The contributors' share when nothing was attributed (to the
-    /// datanet's owner).
+    /// The contributors' share when no attributed contributor earns
+    /// (nothing attributed, or every one cut): to the datanet's owner.
     pub unattributed: U256,
 }
 
@@ -78,10 +83,12 @@ fn part(amount: U256, bps: u16) -> U256 {
 }
 
 /// Splits `fee`, of which `platform_fee` is the treasury's, by `shares`
-/// among the parties, dividing the contributors' part by `weights`
-/// (contributor, bps). The caller has checked that the weights sum to
-/// [`BPS_WHOLE`] (or are empty), that `shares` is whole and that
-/// `platform_fee <= fee`.
+/// among the parties, dividing the contributors' part among `weights`
+/// (contributor, bps) in proportion to their bps. The weights are those of
+/// the attributed contributors that earn: all of them sum to [`BPS_WHOLE`],
+/// fewer (cut contributors left out) to less, none to zero. The caller has
+/// checked that the attributed weights sum to [`BPS_WHOLE`], that none is
+/// zero, that `shares` is whole and that `platform_fee <= fee`.
 pub fn split(fee: U256, platform_fee: U256, shares: Shares, weights: &[(Address, u16)]) -> Split {
     let rest = fee.saturating_sub(platform_fee);
     let mut out = Split {
@@ -91,12 +98,14 @@ pub fn split(fee: U256, platform_fee: U256, shares: Shares, weights: &[(Address,
         ..Split::default()
     };
     let contributors_part = part(rest, shares.contributors);
-    if weights.is_empty() {
+    let earning: u32 = weights.iter().map(|(_, bps)| u32::from(*bps)).sum();
+    if earning == 0 {
         out.unattributed = contributors_part;
     } else {
         let mut by_contributor: BTreeMap<Address, U256> = BTreeMap::new();
         for (contributor, bps) in weights {
-            *by_contributor.entry(*contributor).or_default() += part(contributors_part, *bps);
+            *by_contributor.entry(*contributor).or_default() +=
+                contributors_part * U256::from(*bps) / U256::from(earning);
         }
         out.contributors = by_contributor.into_iter().filter(|(_, a)| !a.is_zero()).collect();
     }
@@ -137,6 +146,22 @@ mod tests {
         assert_eq!(s.contributors, vec![(a, U256::from(2u64))]);
         assert_eq!(s.total(), U256::from(7u64));
         assert_eq!(s.treasury, U256::from(7u64 - 1 - 1 - 2));
+    }
+
+    #[test]
+    fn a_cut_contributors_share_goes_to_the_others_pro_rata() {
+        let (a, b) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        // Attributed a 50 %, b 30 %, c 20 %; c is cut: a gets 5/8, b 3/8.
+        let s = split(
+            U256::from(1_100u64),
+            U256::from(100u64),
+            Shares::default(),
+            &[(a, 5_000), (b, 3_000)],
+        );
+        assert_eq!(s.contributors, vec![(a, U256::from(312u64)), (b, U256::from(187u64))]);
+        assert_eq!(s.unattributed, U256::ZERO);
+        assert_eq!(s.treasury, U256::from(100u64 + 1), "500 × 5/8 and × 3/8 round down by 1");
+        assert_eq!(s.total(), U256::from(1_100u64));
     }
 
     #[test]
@@ -203,6 +228,43 @@ mod tests {
             }
             // Dust is bounded by one wei per division.
             prop_assert!(s.treasury - platform <= U256::from(4 + weights.len()));
+        }
+
+        #[test]
+        fn a_cut_moves_shares_to_the_others(
+            fee in any::<u128>(),
+            platform_cut in 0u128..1_000,
+            shares in shares(),
+            weights in weights(),
+            cut_mask in any::<u8>(),
+        ) {
+            let fee = U256::from(fee);
+            let platform = fee * U256::from(platform_cut) / U256::from(1_000u64);
+            let is_cut = |who: &Address| cut_mask & (1 << (who.0[0] % 6)) != 0;
+            let earning: Vec<(Address, u16)> =
+                weights.iter().copied().filter(|(who, _)| !is_cut(who)).collect();
+            let whole = split(fee, platform, shares, &weights);
+            let s = split(fee, platform, shares, &earning);
+            prop_assert_eq!(s.total(), fee);
+            prop_assert!(s.treasury >= platform);
+            // A cut contributor gets nothing; every other gets at least its uncut amount.
+            prop_assert!(s.contributors.iter().all(|(who, _)| !is_cut(who)));
+            for (who, amount) in &s.contributors {
+                let before = whole.contributors.iter().find(|(w, _)| w == who).map(|(_, a)| *a);
+                prop_assert!(*amount >= before.unwrap_or_default());
+            }
+            let contributors_part =
+                (fee - platform) * U256::from(shares.contributors) / U256::from(10_000u64);
+            let credited = s.contributors.iter().fold(s.unattributed, |sum, (_, a)| sum + a);
+            if earning.is_empty() {
+                // Nothing attributed, or every attributed contributor cut: the fallback.
+                prop_assert_eq!(s.unattributed, contributors_part);
+            } else {
+                // The contributors' whole part, less one wei of dust per entry.
+                prop_assert_eq!(s.unattributed, U256::ZERO);
+                prop_assert!(credited <= contributors_part);
+                prop_assert!(credited + U256::from(earning.len()) >= contributors_part);
+            }
         }
     }
 }

@@ -8,14 +8,14 @@ use crate::{
 };
 use alloy_signer::SignerSync;
 
-const OWNER: u8 = 0; // owns the datanet
-const MODEL_OWNER: u8 = 4;
-const PROVIDER: u8 = 5;
-const PAYER: u8 = 6;
-const STRANGER: u8 = 7;
-const INDEX: B256 = B256::repeat_byte(0x11);
+pub(super) const OWNER: u8 = 0; // owns the datanet
+pub(super) const MODEL_OWNER: u8 = 4;
+pub(super) const PROVIDER: u8 = 5;
+pub(super) const PAYER: u8 = 6;
+pub(super) const STRANGER: u8 = 7;
+pub(super) const INDEX: B256 = B256::repeat_byte(0x11);
 
-fn open(amount: u64) -> U256 {
+pub(super) fn open(amount: u64) -> U256 {
     U256::from(amount) * U256::from(10u64).pow(U256::from(18))
 }
 
@@ -23,7 +23,7 @@ fn open(amount: u64) -> U256 {
 /// (index recorded), contribution 4 by account 1 accepted after it, and
 /// model 1 trained on version 1, served by PROVIDER: 0.1 OPEN per 1,000
 /// input tokens, 1 OPEN per 1,000 output tokens.
-fn setup() -> Chain {
+pub(super) fn setup() -> Chain {
     let mut chain = Chain::new();
     let config = DatanetConfig {
         name: "harbour".into(),
@@ -70,7 +70,7 @@ fn setup() -> Chain {
     chain
 }
 
-fn contribute(chain: &mut Chain, from: u8, tag: u8) {
+pub(super) fn contribute(chain: &mut Chain, from: u8, tag: u8) {
     let hash = chain.blobs.add_distinct(tag, 100);
     let call = IDatanets::contributeCall {
         datanetId: 1,
@@ -83,11 +83,11 @@ fn contribute(chain: &mut Chain, from: u8, tag: u8) {
 }
 
 /// The fee of 500 input and 256 output tokens: 0.05 + 0.256 + 0.001 OPEN.
-fn fee() -> U256 {
+pub(super) fn fee() -> U256 {
     U256::from(307_000_000_000_000_000u128)
 }
 
-fn settlement(nonce: u64, attribution: Vec<(u64, u16)>) -> Settlement {
+pub(super) fn settlement(nonce: u64, attribution: Vec<(u64, u16)>) -> Settlement {
     Settlement {
         modelId: 1,
         payer: account(PAYER),
@@ -109,7 +109,7 @@ fn settlement(nonce: u64, attribution: Vec<(u64, u16)>) -> Settlement {
     }
 }
 
-fn sign(signer: u8, s: &Settlement, provider: u8) -> Vec<u8> {
+pub(super) fn sign(signer: u8, s: &Settlement, provider: u8) -> Vec<u8> {
     let authorization = InferenceAuthorization {
         modelId: s.modelId,
         provider: account(provider),
@@ -121,15 +121,15 @@ fn sign(signer: u8, s: &Settlement, provider: u8) -> Vec<u8> {
     key(signer).sign_hash_sync(&hash).unwrap().as_bytes().to_vec()
 }
 
-fn settle_call(s: &Settlement, signature: Vec<u8>) -> Vec<u8> {
+pub(super) fn settle_call(s: &Settlement, signature: Vec<u8>) -> Vec<u8> {
     IInference::settleCall { settlement: s.clone(), signature: signature.into() }.abi_encode()
 }
 
-fn signed(s: &Settlement) -> Vec<u8> {
+pub(super) fn signed(s: &Settlement) -> Vec<u8> {
     settle_call(s, sign(PAYER, s, PROVIDER))
 }
 
-fn reader(chain: &Chain) -> InferenceReader<'_, crate::MemoryState> {
+pub(super) fn reader(chain: &Chain) -> InferenceReader<'_, crate::MemoryState> {
     InferenceReader::new(&chain.state)
 }
 
@@ -149,7 +149,11 @@ fn signed_settlement_splits_the_fee_by_attribution() {
     let mut r = reader(&chain);
     assert_eq!(r.rewards_of(account(MODEL_OWNER)).unwrap(), bps(2_000));
     assert_eq!(r.rewards_of(account(PROVIDER)).unwrap(), bps(1_000));
-    assert_eq!(r.rewards_of(STAKING).unwrap(), bps(2_000));
+    // The stakers' share went to the staking pool (queued: nothing is bonded).
+    assert_eq!(r.rewards_of(STAKING).unwrap(), U256::ZERO);
+    assert_eq!(chain.balance(STAKING), bps(2_000));
+    let pool = crate::staking::StakingReader::new(&chain.state).reward_pool().unwrap();
+    assert_eq!((pool.distributed, pool.queued), (bps(2_000), bps(2_000)));
     let contributors = bps(5_000);
     for (who, weight) in [(1u8, 5_000u64), (2, 3_000), (3, 2_000)] {
         let want = contributors * U256::from(weight) / U256::from(10_000u64);
@@ -184,7 +188,7 @@ fn signed_settlement_splits_the_fee_by_attribution() {
     assert!(reason.contains("no rewards to claim"), "{reason}");
     // The contract holds exactly the unclaimed rewards.
     let mut r = reader(&chain);
-    let unclaimed = [account(1), account(3), account(MODEL_OWNER), account(PROVIDER), STAKING]
+    let unclaimed = [account(1), account(3), account(MODEL_OWNER), account(PROVIDER)]
         .into_iter()
         .fold(U256::ZERO, |sum, who| sum + r.rewards_of(who).unwrap());
     assert_eq!(chain.balance(INFERENCE), unclaimed);

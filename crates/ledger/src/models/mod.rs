@@ -21,7 +21,7 @@ use crate::{
     revert,
     state::StateView,
     system::{
-        CallError, Frame, check_text, gas, move_balance,
+        CallError, Frame, check_text, gas, move_balance, only_governance,
         slots::{KeyPart, field, pack, slot, unpack},
     },
     vesting,
@@ -81,6 +81,13 @@ fn params<S: StateView>(frame: &mut Frame<'_, S>) -> Result<Params> {
         return Ok(Params::default());
     }
     Ok(Params { deployment_fee: frame.load(field(base, 1))? })
+}
+
+/// Sets the registry's parameters (for governance).
+pub fn set_params<S: StateView>(frame: &mut Frame<'_, S>, new: Params) -> Result<()> {
+    let base = params_slot();
+    frame.store(base, U256::from(1))?;
+    frame.store(field(base, 1), new.deployment_fee)
 }
 
 fn config<S: StateView>(frame: &mut Frame<'_, S>, id: u64) -> Result<ModelConfig> {
@@ -159,6 +166,15 @@ pub fn call<S: StateView>(frame: &mut Frame<'_, S>, input: &[u8]) -> Result<Byte
             (!frame.load(provider_slot(c.modelId, &c.account))?.is_zero()).abi_encode()
         }
         Call::deploymentFee(_) => params(frame)?.deployment_fee.abi_encode(),
+        Call::params(_) => IModels::paramsCall::abi_encode_returns(&IModels::Params {
+            deploymentFee: params(frame)?.deployment_fee,
+        }),
+        Call::setParams(c) => {
+            only_governance(frame, "IModels.setParams")?;
+            set_params(frame, Params { deployment_fee: c.params.deploymentFee })?;
+            emit(frame, IModels::ParamsChanged { params: c.params })?;
+            Vec::new()
+        }
     };
     Ok(output.into())
 }

@@ -3,6 +3,8 @@
 //! Writes go through ordinary signed transactions to the datanets system
 //! contract (`contracts/IDatanets.sol`); these methods serve its records as
 //! JSON, at the latest block or any retained one (`block` parameter).
+//! `ol_getReputation(account, datanetId?, block?)` serves a contributor's
+//! penalty scores: in one datanet, or in every datanet it has a record in.
 
 use super::{
     RpcContext,
@@ -15,7 +17,7 @@ use jsonrpsee::{
     types::{ErrorObjectOwned, Params},
 };
 use ol_ledger::{
-    datanets::{Contribution, Datanet, DatanetsReader, Format, Policy, Status, Version},
+    datanets::{Contribution, Datanet, DatanetsReader, Format, Penalty, Policy, Status, Version},
     system::CallError,
 };
 use serde::{Deserialize, Serialize};
@@ -115,6 +117,52 @@ pub struct VersionJson {
     pub index_hash: Option<B256>,
     /// Tokenizer of the recorded index.
     pub tokenizer: Option<String>,
+}
+
+/// A contributor's standing in one datanet, as served over JSON-RPC.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatanetPenaltyJson {
+    /// The datanet.
+    pub datanet_id: U64,
+    /// The penalty score.
+    pub score: U64,
+    /// True when the score is at or above the threshold: the contributor's
+    /// attribution rewards in this datanet are cut to zero.
+    pub rewards_cut: bool,
+    /// The threshold in force.
+    pub threshold: U64,
+    /// Contributions rejected as spam.
+    pub spam_rejections: U64,
+    /// Contributions proven near-duplicates of another contributor's.
+    pub near_duplicates: U64,
+    /// Poisoning reports confirmed by governance.
+    pub confirmed_poisonings: U64,
+}
+
+/// An account's reputation as served by `ol_getReputation`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReputationJson {
+    /// The account.
+    pub account: Address,
+    /// The score at or above which rewards are cut.
+    pub threshold: U64,
+    /// Its standing per datanet: the one asked for, or every datanet in
+    /// which it has a record (none: a clean record).
+    pub datanets: Vec<DatanetPenaltyJson>,
+}
+
+fn penalty_json(datanet: u64, penalty: Penalty) -> DatanetPenaltyJson {
+    DatanetPenaltyJson {
+        datanet_id: U64::from(datanet),
+        score: U64::from(penalty.score),
+        rewards_cut: penalty.cut,
+        threshold: U64::from(penalty.threshold),
+        spam_rejections: U64::from(penalty.spamRejections),
+        near_duplicates: U64::from(penalty.nearDuplicates),
+        confirmed_poisonings: U64::from(penalty.confirmedPoisonings),
+    }
 }
 
 /// Name of a format as users write it.
@@ -228,7 +276,17 @@ struct Page {
 /// A datanet id or version number from JSON (a number or a quantity string).
 fn id_param(p: &mut Positional<'_>, what: &str) -> RpcResult<u64> {
     let value: serde_json::Value = p.required(what)?;
-    let parsed = match &value {
+    parse_id(&value, what)
+}
+
+/// Like [`id_param`], for a parameter that may be absent or null.
+fn optional_id_param(p: &mut Positional<'_>, what: &str) -> RpcResult<Option<u64>> {
+    let value: Option<serde_json::Value> = p.optional(what)?;
+    value.map(|value| parse_id(&value, what)).transpose()
+}
+
+fn parse_id(value: &serde_json::Value, what: &str) -> RpcResult<u64> {
+    let parsed = match value {
         serde_json::Value::Number(n) => n.as_u64(),
         serde_json::Value::String(s) => match s.strip_prefix("0x") {
             Some(hex) => u64::from_str_radix(hex, 16).ok(),
@@ -275,6 +333,9 @@ pub fn register(module: &mut RpcModule<RpcContext>) {
         .expect("registered once");
     module
         .register_blocking_method("ol_depositFor", |params, ctx, _| deposit_for(params, &ctx))
+        .expect("registered once");
+    module
+        .register_blocking_method("ol_getReputation", |params, ctx, _| get_reputation(params, &ctx))
         .expect("registered once");
 }
 
@@ -356,4 +417,29 @@ fn deposit_for(params: Params<'_>, ctx: &RpcContext) -> RpcResult<U256> {
     let state = state_at(ctx, None)?;
     let params = DatanetsReader::new(&state).params().map_err(read_error)?;
     Ok(params.deposit_for(size))
+}
+
+fn get_reputation(params: Params<'_>, ctx: &RpcContext) -> RpcResult<ReputationJson> {
+    let mut p = Positional::new(params, "ol_getReputation")?;
+    let account: Address = p.required("account")?;
+    let datanet = optional_id_param(&mut p, "datanet id")?;
+    let block = p.optional("block")?;
+    p.finish()?;
+    let state = state_at(ctx, block)?;
+    let mut reader = DatanetsReader::new(&state);
+    let threshold = reader.penalty_threshold().map_err(read_error)?;
+    let ids = match datanet {
+        Some(id) => {
+            if reader.owner(id).map_err(read_error)? == Address::ZERO {
+                return Err(server_error(format!("datanet {id} does not exist")));
+            }
+            vec![id]
+        }
+        None => reader.penalized_datanets(account).map_err(read_error)?,
+    };
+    let datanets = ids
+        .into_iter()
+        .map(|id| Ok(penalty_json(id, reader.penalty(id, account).map_err(read_error)?)))
+        .collect::<RpcResult<_>>()?;
+    Ok(ReputationJson { account, threshold: U64::from(threshold), datanets })
 }

@@ -7,15 +7,18 @@
 //! chain refuses (with geth's wording), `-32603` a node failure. Namespaces:
 //! [`eth`] (and `net_`, `web3_`) and [`ol`] (OpenLedger-specific reads).
 
+pub mod agent;
 pub mod attribution;
 pub mod blob;
 mod convert;
 pub mod datanet;
 pub mod errors;
 pub mod eth;
+pub mod governance;
 pub mod inference;
 pub mod model;
 pub mod ol;
+pub mod staking;
 
 use crate::{NodeError, chain::Chain};
 use jsonrpsee::{
@@ -61,6 +64,9 @@ pub fn module(context: RpcContext) -> RpcModule<RpcContext> {
     datanet::register(&mut module);
     model::register(&mut module);
     inference::register(&mut module);
+    governance::register(&mut module);
+    staking::register(&mut module);
+    agent::register(&mut module);
     attribution::register(&mut module);
     blob::register(&mut module);
     module

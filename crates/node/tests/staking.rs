@@ -1,0 +1,173 @@
+//! Staking over JSON-RPC in one dev node: accounts stake to themselves and
+//! to another by ordinary signed transactions, one unstakes and delegates
+//! its votes; `ol_getStaking` shows positions, unbonding entries with their
+//! completion times, votes and delegates, `ol_stakingInfo` the totals and
+//! parameters, and malformed parameters are refused.
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, Bytes, TxKind, U256};
+use alloy_signer::SignerSync;
+use alloy_sol_types::SolCall;
+use jsonrpsee::{
+    core::{ClientError, client::ClientT, params::ArrayParams},
+    http_client::{HttpClient, HttpClientBuilder},
+    types::ErrorObjectOwned,
+};
+use ol_ledger::staking::{self, IStaking, STAKING};
+use ol_node::{GenesisSource, NodeConfig, dev};
+use ol_primitives::Amount;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+fn address(index: u32) -> Address {
+    dev::dev_signer(index).address()
+}
+
+fn open(amount: u64) -> U256 {
+    Amount::from_open(amount).wei()
+}
+
+struct Node {
+    client: HttpClient,
+    nonces: [u64; 10],
+    handle: ol_node::NodeHandle,
+    _datadir: tempfile::TempDir,
+}
+
+impl Node {
+    async fn start() -> Self {
+        let datadir = tempfile::tempdir().unwrap();
+        let handle = ol_node::launch(NodeConfig {
+            datadir: datadir.path().to_path_buf(),
+            genesis: GenesisSource::Dev,
+            dev: true,
+            http: "127.0.0.1:0".parse().unwrap(),
+            ws: None,
+            block_time: Duration::ZERO,
+            metrics: None,
+            serving: None,
+        })
+        .await
+        .unwrap();
+        let client = HttpClientBuilder::default()
+            .request_timeout(Duration::from_secs(60))
+            .build(format!("http://{}", handle.http))
+            .unwrap();
+        Self { client, nonces: [0; 10], handle, _datadir: datadir }
+    }
+
+    async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, ErrorObjectOwned> {
+        let mut params = ArrayParams::new();
+        for arg in args {
+            params.insert(arg).unwrap();
+        }
+        match self.client.request::<Value, _>(method, params).await {
+            Ok(value) => Ok(value),
+            Err(ClientError::Call(error)) => Err(error),
+            Err(error) => panic!("{method}: {error}"),
+        }
+    }
+
+    async fn ok(&self, method: &str, args: Vec<Value>) -> Value {
+        self.call(method, args).await.unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    /// Sends a call to the staking contract from dev account `from` and
+    /// waits for a successful receipt; returns its block's timestamp.
+    async fn succeed(&mut self, from: u32, input: Vec<u8>) -> u64 {
+        let tx = TxEip1559 {
+            chain_id: dev::DEV_CHAIN_ID,
+            nonce: self.nonces[from as usize],
+            gas_limit: 2_000_000,
+            max_fee_per_gas: 4_000_000_000,
+            max_priority_fee_per_gas: 1_000_000_000,
+            to: TxKind::Call(STAKING),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: Bytes::from(input),
+        };
+        let sig = dev::dev_signer(from).sign_hash_sync(&tx.signature_hash()).unwrap();
+        let raw = Bytes::from(TxEnvelope::from(tx.into_signed(sig)).encoded_2718());
+        let hash = self.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
+        self.nonces[from as usize] += 1;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let receipt = self.ok("eth_getTransactionReceipt", vec![hash.clone()]).await;
+            if !receipt.is_null() {
+                assert_eq!(receipt["status"], "0x1", "{receipt}");
+                let block = self
+                    .ok("eth_getBlockByNumber", vec![receipt["blockNumber"].clone(), json!(false)]);
+                let timestamp = block.await["timestamp"].as_str().unwrap().to_owned();
+                return u64::from_str_radix(timestamp.trim_start_matches("0x"), 16).unwrap();
+            }
+            assert!(Instant::now() < deadline, "no receipt for {hash}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staking_is_served_over_rpc() {
+    let mut node = Node::start().await;
+    let info = node.ok("ol_stakingInfo", vec![]).await;
+    assert_eq!(info["totalBonded"], json!(U256::ZERO));
+    assert_eq!(info["params"]["unbondingSeconds"], json!("0x93a80"), "7 days");
+    assert_eq!(info["params"]["slashReporterBps"], json!("0x1388"));
+
+    let stake = |validator: u32, amount: U256| {
+        IStaking::stakeCall { validator: address(validator), amount }.abi_encode()
+    };
+    node.succeed(1, stake(1, open(100))).await;
+    node.succeed(2, stake(1, open(50))).await;
+    node.succeed(2, stake(4, open(5))).await;
+    let unstake = IStaking::unstakeCall { validator: address(1), amount: open(10) };
+    let unstaked_at = node.succeed(2, unstake.abi_encode()).await;
+    node.succeed(2, IStaking::delegateCall { delegatee: address(3) }.abi_encode()).await;
+
+    let two = node.ok("ol_getStaking", vec![json!(address(2))]).await;
+    assert_eq!(two["bonded"], json!(open(45)), "{two}");
+    assert_eq!(two["votes"], json!(U256::ZERO), "{two}");
+    assert_eq!(two["delegate"], json!(address(3)), "{two}");
+    let positions = two["positions"].as_array().unwrap();
+    assert_eq!(positions.len(), 2, "{two}");
+    assert_eq!(positions[0]["validator"], json!(address(1)));
+    assert_eq!(positions[0]["bonded"], json!(open(40)));
+    assert_eq!(positions[0]["unbondingTotal"], json!(open(10)));
+    let completes_at = unstaked_at + staking::Params::default().unbonding_seconds;
+    assert_eq!(
+        positions[0]["unbonding"],
+        json!([{ "amount": open(10), "completesAt": format!("{completes_at:#x}") }])
+    );
+    assert_eq!(positions[0]["pendingRewards"], json!(U256::ZERO));
+    assert_eq!(positions[1]["validator"], json!(address(4)));
+
+    let one = node.ok("ol_getStaking", vec![json!(address(1)), json!("latest")]).await;
+    assert_eq!(one["votes"], json!(open(100)));
+    assert_eq!(one["delegate"], json!(address(1)));
+    assert_eq!(one["validatorStake"], json!(open(140)));
+    let three = node.ok("ol_getStaking", vec![json!(address(3))]).await;
+    assert_eq!(three["votes"], json!(open(45)));
+    assert_eq!(three["positions"], json!([]));
+
+    let info = node.ok("ol_stakingInfo", vec![]).await;
+    assert_eq!(info["totalBonded"], json!(open(145)));
+    assert_eq!(info["totalUnbonding"], json!(open(10)));
+    assert_eq!(info["undistributed"], json!(U256::ZERO));
+    assert_eq!(info["stakers"], json!("0x2"));
+    // At the genesis block nothing was staked.
+    let at_genesis = node.ok("ol_stakingInfo", vec![json!("0x0")]).await;
+    assert_eq!(at_genesis["totalBonded"], json!(U256::ZERO));
+
+    for (method, args) in [
+        ("ol_getStaking", vec![]),
+        ("ol_getStaking", vec![json!("0xnothex")]),
+        ("ol_getStaking", vec![json!(address(1)), json!("0x99999")]),
+        ("ol_stakingInfo", vec![json!("latest"), json!(1)]),
+    ] {
+        let error = node.call(method, args.clone()).await.unwrap_err();
+        assert_eq!(error.code(), -32602, "{method} {args:?}: {error:?}");
+        assert!(!error.message().is_empty());
+    }
+    node.handle.stop().await;
+}
