@@ -14,9 +14,9 @@ use crate::{
     rpc::{NodeClient, RpcArgs, RpcError},
     send::{SendArgs, contract_event, describe_receipt},
 };
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer::SignerSync;
-use alloy_sol_types::SolCall;
+use alloy_sol_types::{SolCall, SolEvent};
 use clap::{Args, Subcommand};
 use eyre::{Result, eyre};
 use ol_ledger::inference::{IInference, INFERENCE, InferenceAuthorization};
@@ -39,6 +39,24 @@ pub(crate) enum InferenceCommand {
     Earnings(EarningsArgs),
     /// Show a settled inference.
     Show(ShowArgs),
+    /// Challenge a settlement's attribution: the ledger recomputes it from
+    /// the recorded index; a wrong one slashes the provider, a right one
+    /// costs you the challenge bond.
+    Challenge(Box<ChallengeArgs>),
+}
+
+/// Flags of `challenge`.
+#[derive(Debug, Args)]
+pub(crate) struct ChallengeArgs {
+    /// The settled inference.
+    #[arg(value_name = "INFERENCE")]
+    inference: u64,
+    /// A file holding the answer's exact text (its sha256 must be the
+    /// settled output hash).
+    #[arg(long = "output", value_name = "FILE")]
+    output: std::path::PathBuf,
+    #[command(flatten)]
+    send: SendArgs,
 }
 
 /// Flags of `deposit` and `withdraw`.
@@ -156,6 +174,7 @@ pub(crate) async fn run(command: InferenceCommand) -> Result<()> {
             Ok(())
         }
         InferenceCommand::Authorize(args) => authorize(*args).await,
+        InferenceCommand::Challenge(args) => challenge(*args).await,
         InferenceCommand::Earnings(args) => earnings(args).await,
         InferenceCommand::Show(args) => {
             let node = args.rpc.connect()?;
@@ -167,6 +186,61 @@ pub(crate) async fn run(command: InferenceCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// The attribution vector inference `id` settled, read from its settlement
+/// transaction's calldata (the chain keeps only its hash).
+async fn settled_attribution(node: &NodeClient, id: u64) -> Result<Vec<IInference::Attributed>> {
+    let found: Option<InferenceJson> =
+        node.call("ol_getInference", vec![json!(id)]).await.map_err(read)?;
+    let found = found.ok_or_else(|| eyre!("inference {id} does not exist"))?;
+    let filter = json!({
+        "address": INFERENCE,
+        "fromBlock": found.settled_at_block,
+        "toBlock": found.settled_at_block,
+        "topics": [IInference::Settled::SIGNATURE_HASH, B256::from(U256::from(id))],
+    });
+    let logs: Vec<serde_json::Value> =
+        node.call("eth_getLogs", vec![filter]).await.map_err(read)?;
+    let hash = logs
+        .first()
+        .and_then(|log| log["transactionHash"].as_str())
+        .ok_or_else(|| eyre!("no Settled log of inference {id} in its block"))?
+        .to_string();
+    let tx: serde_json::Value =
+        node.call("eth_getTransactionByHash", vec![json!(hash)]).await.map_err(read)?;
+    let input: Bytes = serde_json::from_value(tx["input"].clone())
+        .map_err(|error| eyre!("settlement transaction {hash} has no readable input: {error}"))?;
+    let call = IInference::settleCall::abi_decode(&input)
+        .map_err(|error| eyre!("transaction {hash} is not a settlement: {error}"))?;
+    Ok(call.settlement.attribution)
+}
+
+async fn challenge(args: ChallengeArgs) -> Result<()> {
+    let output = std::fs::read_to_string(&args.output)
+        .map_err(|error| eyre!("cannot read {}: {error}", args.output.display()))?;
+    let node = args.send.rpc.connect()?;
+    let settled = settled_attribution(&node, args.inference).await?;
+    let call = IInference::challengeCall { inferenceId: args.inference, output, settled };
+    let receipt = args.send.call(INFERENCE, Bytes::from(call.abi_encode())).await?;
+    if let Ok(event) = contract_event::<IInference::ChallengeUpheld>(&receipt, INFERENCE) {
+        println!(
+            "upheld         inference {}: the attribution was wrong; provider {} slashed {}",
+            event.inferenceId,
+            event.provider,
+            format_open(event.slashed)
+        );
+    } else {
+        let event: IInference::ChallengeRejected = contract_event(&receipt, INFERENCE)?;
+        println!(
+            "rejected       inference {}: the attribution recomputes the same; bond of {} paid to {}",
+            event.inferenceId,
+            format_open(event.bond),
+            event.provider
+        );
+    }
+    print!("{}", describe_receipt(&receipt));
+    Ok(())
 }
 
 fn read(error: RpcError) -> eyre::Report {

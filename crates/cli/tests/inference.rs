@@ -2,7 +2,8 @@
 //! claims, signed authorisations and earnings, run as a user runs them
 //! against a real `openledger node --dev`. Hostile input (more than the
 //! deposit, a zero amount, nothing to claim, a malformed address or range,
-//! an unknown inference) fails with one sentence and sends nothing.
+//! an unknown inference, a challenge without its output) fails with one
+//! sentence and sends nothing.
 
 mod common;
 
@@ -48,6 +49,17 @@ fn deposits_claims_authorisations_and_earnings() {
     assert!(error.contains("fromBlock 9 is after toBlock"), "{error}");
     let error = scenario.run(&["inference", "show", "1"]).failure();
     assert!(error.contains("inference 1 does not exist"), "{error}");
+    let missing = ["inference", "challenge", "1", "--output", "/nonexistent/answer.txt"];
+    let error = scenario.send(5, &missing).failure();
+    assert!(error.contains("cannot read /nonexistent/answer.txt"), "{error}");
+    let answer = std::env::temp_dir().join(format!("ol-answer-{}.txt", std::process::id()));
+    std::fs::write(&answer, "an answer").unwrap();
+    let unknown = ["inference", "challenge", "1", "--output", answer.to_str().unwrap()];
+    let error = scenario.send(5, &unknown).failure();
+    assert!(error.contains("inference 1 does not exist"), "{error}");
+    let error = scenario.send(5, &["inference", "challenge", "one", "--output", "x"]).usage_error();
+    assert!(error.contains("INFERENCE"), "{error}");
+    std::fs::remove_file(answer).unwrap();
 
     let back = ["inference", "withdraw", "--provider", PROVIDER, "--amount", "2.5"];
     let out = scenario.send(5, &back).success();
