@@ -153,10 +153,11 @@ impl ContentSource for IndexedContent {
             index_hash: request.index_hash,
         };
         let key = (request.datanet, request.version, request.tokenizer.to_string());
-        let index = self.indexes.checked_index(&key, Some(request.index_hash)).map_err(|error| {
-            tracing::warn!(%error, "cannot recompute an attribution");
-            no_index()
-        })?;
+        let index =
+            self.indexes.checked_index(&key, Some(request.index_hash)).map_err(|error| {
+                tracing::warn!(%error, "cannot recompute an attribution");
+                no_index()
+            })?;
         let tokenizer = Tokenizer::by_name(request.tokenizer).map_err(|_| no_index())?;
         let excluded: BTreeSet<u64> = index.contributions().filter(|id| withdrawn(*id)).collect();
         let tokens = tokenizer.encode(request.output);

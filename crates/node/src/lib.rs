@@ -192,18 +192,17 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     );
     let indexes =
         Arc::new(indexes::IndexService::new(config.datadir.join("indexes"), blobs.clone()));
-    let chain = match Chain::open(store, genesis, metrics.clone()) {
-        Ok(chain) => Arc::new(
-            chain.with_content(Arc::new(content::IndexedContent::new(
+    let chain =
+        match Chain::open(store, genesis, metrics.clone()) {
+            Ok(chain) => Arc::new(chain.with_content(Arc::new(content::IndexedContent::new(
                 blobs.clone(),
                 indexes.clone(),
-            ))),
-        ),
-        Err(ChainError::Storage(StorageError::GenesisMismatch { stored, computed })) => {
-            return Err(NodeError::GenesisMismatch { path: config.datadir, stored, computed });
-        }
-        Err(other) => return Err(other.into()),
-    };
+            )))),
+            Err(ChainError::Storage(StorageError::GenesisMismatch { stored, computed })) => {
+                return Err(NodeError::GenesisMismatch { path: config.datadir, stored, computed });
+            }
+            Err(other) => return Err(other.into()),
+        };
     let mut provider = None;
     let mut context = rpc::RpcContext {
         chain: chain.clone(),

@@ -667,3 +667,88 @@ proptest! {
         prop_assert_eq!(chain.balance(account(PAYEE)), payee + paid);
     }
 }
+
+/// One proposal reaches every kind of governed module: it confirms a
+/// poisoning report (datanets), lowers the penalty threshold (datanets
+/// parameters), routes a share of base fees to stakers (staking) and
+/// shortens the challenge window (inference) — each a call only the
+/// governance address may make.
+#[test]
+fn one_proposal_governs_datanets_staking_and_challenges() {
+    use crate::{
+        datanets::{DATANETS, DatanetConfig, DatanetsReader, Format, IDatanets, Policy},
+        staking::{IStaking, StakingReader},
+    };
+    let mut chain = setup();
+    let config = DatanetConfig {
+        name: "harbour".into(),
+        summary: String::new(),
+        description: String::new(),
+        tags: vec![],
+        licence: "CC0-1.0".into(),
+        customTermsHash: B256::ZERO,
+        policy: Policy::Open,
+        maxSubmissionBytes: 0,
+        formats: vec![Format::Text],
+        jsonlField: String::new(),
+        csvColumn: String::new(),
+    };
+    chain.ok(A, DATANETS, IDatanets::createDatanetCall { config }.abi_encode());
+    let report = IDatanets::reportPoisoningCall {
+        datanetId: 1,
+        account: account(PAYEE),
+        evidenceHash: B256::repeat_byte(0x5e),
+        reason: "planted false tide tables".into(),
+    };
+    chain.ok(STRANGER, DATANETS, report.abi_encode());
+    // Each of these is refused from an ordinary account.
+    let confirm = IDatanets::resolvePoisoningReportCall { reportId: 1, confirmed: true };
+    let reason = chain.reverts(A, DATANETS, confirm.abi_encode());
+    assert!(reason.contains("governance"), "{reason}");
+
+    let mut datanet_params =
+        IDatanets::Params::from(DatanetsReader::new(&chain.state).params().unwrap());
+    datanet_params.penaltyThreshold = 40;
+    let staking_params = IStaking::Params {
+        unbondingSeconds: 3_600,
+        slashReporterBps: 5_000,
+        baseFeeStakersBps: 1_000,
+    };
+    let challenge_params = IInference::ChallengeParams {
+        windowSeconds: 600,
+        bond: open(1),
+        providerSlash: open(50),
+        challengerBps: 4_000,
+    };
+    let actions = vec![
+        Action { target: DATANETS, data: confirm.abi_encode().into() },
+        Action {
+            target: DATANETS,
+            data: IDatanets::setParamsCall { params: datanet_params }.abi_encode().into(),
+        },
+        Action {
+            target: STAKING,
+            data: IStaking::setParamsCall { params: staking_params }.abi_encode().into(),
+        },
+        Action {
+            target: INFERENCE,
+            data: IInference::setChallengeParamsCall { params: challenge_params }
+                .abi_encode()
+                .into(),
+        },
+    ];
+    let supply = chain.total_supply();
+    let id = propose(&mut chain, A, actions);
+    pass_and_queue(&mut chain, id);
+    chain.ok(STRANGER, GOVERNANCE, execute_call(id));
+    assert_eq!(state(&chain, id), ProposalState::Executed);
+    assert_eq!(chain.total_supply(), supply);
+
+    let mut datanets = DatanetsReader::new(&chain.state);
+    assert_eq!(datanets.penalty_threshold().unwrap(), 40);
+    let penalty = datanets.penalty(1, account(PAYEE)).unwrap();
+    assert!(penalty.cut, "the confirmed poisoner's rewards are cut: {penalty:?}");
+    assert_eq!(StakingReader::new(&chain.state).params().unwrap().base_fee_stakers_bps, 1_000);
+    let mut frame = crate::system::read_frame(&chain.state, INFERENCE);
+    assert_eq!(inference::challenge::params(&mut frame).unwrap().window_seconds, 600);
+}

@@ -19,15 +19,16 @@
 //!   ([`ChallengeParams::bond`]) goes to the provider it wrongly accused.
 //! - **Different** — the provider is slashed: up to
 //!   [`ChallengeParams::provider_slash`] of its self-bond (stake it bonded
-//!   to itself in the staking contract; what it has, if less). From the
+//!   to itself in the staking contract; what it has, if less) — or, when
+//!   the provider is a registered agent's key, of the operator's bond to
+//!   the agent, and the agent is jailed. From the
 //!   slash the contributors' part of the fee is credited again, divided by
 //!   the **recomputed** attribution (so the contributors the output really
 //!   used are paid; what the wrong vector credited is not clawed back from
 //!   contributors who had no say in it and may have claimed it already). Of
 //!   what remains the challenger receives [`ChallengeParams::challenger_bps`]
 //!   and the treasury the rest. A slash smaller than the contributors' part
-//!   is divided as far as it goes. A provider that is a registered agent is
-//!   also jailed by the agents contract's rules (when wired).
+//!   is divided as far as it goes.
 //!
 //! A settlement is judged once. A settlement that names a contribution
 //! withdrawn since cannot be judged any more (the index's exclusions have
@@ -43,6 +44,7 @@ use super::{
     Attributed, IInference, Role, attribution_hash, credit, emit, inference, inference_slot,
 };
 use crate::{
+    agents::{self, AgentsReader, JailReason},
     content::AttributionRequest,
     datanets::{DatanetsReader, Status},
     revert,
@@ -325,27 +327,40 @@ fn recompute<S: StateView>(
     }
     frame.gas.charge(reads.saturating_mul(gas::LOAD))?;
     match result {
-        Ok(vector) => Ok(vector
-            .into_iter()
-            .map(|(id, bps)| Attributed { contributionId: id, bps })
-            .collect()),
+        Ok(vector) => {
+            Ok(vector.into_iter().map(|(id, bps)| Attributed { contributionId: id, bps }).collect())
+        }
         Err(problem) => revert!("the attribution cannot be recomputed: {problem}"),
     }
 }
 
-/// Slashes up to `most` of `provider`'s self-bond (bonded, then
-/// unbonding) to the treasury; returns what was slashed.
+/// Slashes up to `most` of the provider's stake to the treasury and returns
+/// what was slashed. A provider that is a registered agent's key loses its
+/// operator's bond to the agent (through the agents contract, which also
+/// jails it); any other provider its self-bond. Bonded stake goes first,
+/// then unbonding stake.
 fn slash_provider<S: StateView>(
     frame: &mut Frame<'_, S>,
     provider: Address,
     most: U256,
 ) -> Result<U256> {
-    frame.gas.charge(gas::LOAD * 2)?;
+    frame.gas.charge(gas::LOAD * 3)?;
+    let agent = match AgentsReader::new(&frame.state).agent_id_of(provider)? {
+        Some(id) => AgentsReader::new(&frame.state).agent(id)?.map(|a| (id, a.operator)),
+        None => None,
+    };
+    let staker = agent.map_or(provider, |(_, operator)| operator);
     let mut stake = StakingReader::new(&frame.state);
-    let held = stake.bonded(provider, provider)? + stake.unbonding(provider, provider)?;
+    let held = stake.bonded(staker, provider)? + stake.unbonding(staker, provider)?;
     let amount = most.min(held);
-    if !amount.is_zero() {
-        staking::slash(frame, provider, provider, amount, None)?;
+    match agent {
+        Some((id, _)) => {
+            agents::slash(frame, id, amount, None, JailReason::AttributionChallenge)?;
+        }
+        None if !amount.is_zero() => {
+            staking::slash(frame, provider, provider, amount, None)?;
+        }
+        None => {}
     }
     Ok(amount)
 }

@@ -103,7 +103,11 @@ impl Default for Params {
     /// 7 days of unbonding; half of a slash to its reporter; base fees all
     /// to the treasury.
     fn default() -> Self {
-        Self { unbonding_seconds: 7 * 24 * 3600, slash_reporter_bps: 5_000, base_fee_stakers_bps: 0 }
+        Self {
+            unbonding_seconds: 7 * 24 * 3600,
+            slash_reporter_bps: 5_000,
+            base_fee_stakers_bps: 0,
+        }
     }
 }
 

@@ -769,11 +769,14 @@ mod properties {
             let mut world =
                 Self { state, spec, time: 1, distributed: U256::ZERO, claimed: U256::ZERO };
             world.run(|f| {
-                set_params(f, Params {
+                set_params(
+                    f,
+                    Params {
                         unbonding_seconds: 20,
                         slash_reporter_bps: 2_500,
                         base_fee_stakers_bps: 0,
-                    })
+                    },
+                )
             });
             world
         }

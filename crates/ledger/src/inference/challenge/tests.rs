@@ -206,15 +206,55 @@ fn a_correction_leaves_out_contributors_whose_rewards_are_cut() {
     let as_governance =
         CallEnv { spec: &chain.spec, block: &env, caller: GOVERNANCE, content: &chain.blobs };
     let confirm = IDatanets::resolvePoisoningReportCall { reportId: 1, confirmed: true };
-    let out = call(&chain.state, as_governance, DATANETS, &confirm.abi_encode(), 1_000_000).unwrap();
+    let out =
+        call(&chain.state, as_governance, DATANETS, &confirm.abi_encode(), 1_000_000).unwrap();
     assert!(out.success, "{:?}", out.revert_reason);
     chain.state.apply(out.changes);
 
-    let rewards =
-        |chain: &Chain, who: u8| InferenceReader::new(&chain.state).rewards_of(account(who)).unwrap();
+    let rewards = |chain: &Chain, who: u8| {
+        InferenceReader::new(&chain.state).rewards_of(account(who)).unwrap()
+    };
     let part = rewards(&chain, 1);
     let (before2, before3) = (rewards(&chain, 2), rewards(&chain, 3));
     chain.ok(STRANGER, INFERENCE, challenge_call(HONEST, &s));
     assert_eq!(rewards(&chain, 2), before2, "a cut contributor gets nothing");
     assert_eq!(rewards(&chain, 3) - before3, part, "the other takes the whole part");
+}
+
+#[test]
+fn a_provider_that_is_an_agent_loses_its_operators_bond_and_is_jailed() {
+    use crate::agents::{AGENTS, AgentMetadata, AgentsReader, IAgents, binding_signing_hash};
+    use alloy_signer::SignerSync;
+    let (mut chain, s) = settled(0, vec![(1, 10_000)]);
+    // Account 0 operates the provider's key as a registered agent.
+    let operator = 0u8;
+    let hash = binding_signing_hash(crate::test_chain::CHAIN, account(operator), account(PROVIDER));
+    let signature = crate::test_chain::key(PROVIDER).sign_hash_sync(&hash).unwrap();
+    let register = IAgents::registerAgentCall {
+        agent: account(PROVIDER),
+        metadata: AgentMetadata {
+            name: "harbour-provider".into(),
+            description: String::new(),
+            endpoint: String::new(),
+            modelId: 1,
+        },
+        stake: open(150),
+        agentSignature: signature.as_bytes().to_vec().into(),
+    };
+    chain.ok(operator, AGENTS, register.abi_encode());
+    let supply = chain.total_supply();
+
+    chain.ok(STRANGER, INFERENCE, challenge_call(HONEST, &s));
+    assert_eq!(chain.total_supply(), supply);
+    let bonded = crate::staking::StakingReader::new(&chain.state)
+        .bonded(account(operator), account(PROVIDER))
+        .unwrap();
+    assert_eq!(bonded, open(150) - ChallengeParams::default().provider_slash);
+    let agent = AgentsReader::new(&chain.state).agent(1).unwrap().unwrap();
+    assert!(agent.jailed, "the agent is jailed");
+    let mut frame = crate::system::read_frame(&chain.state, INFERENCE);
+    assert_eq!(
+        judged(&mut frame, 1).unwrap().unwrap().slashed,
+        ChallengeParams::default().provider_slash
+    );
 }
