@@ -5,9 +5,10 @@
 #![allow(missing_docs)]
 
 use ol_fuzz_targets::{
-    RpcHarness, contribution_seeds, datanets_seeds, fuzz_contribution_parser, fuzz_datanets_call,
-    fuzz_inference_call, fuzz_rpc_request, fuzz_transaction_decoder, inference_seeds, rpc_seeds,
-    transaction_seeds,
+    RpcHarness, agents_seeds, contribution_seeds, datanets_seeds, fuzz_agents_call,
+    fuzz_contribution_parser, fuzz_datanets_call, fuzz_governance_call, fuzz_inference_call,
+    fuzz_rpc_request, fuzz_staking_call, fuzz_transaction_decoder, governance_seeds,
+    inference_seeds, rpc_seeds, staking_seeds, transaction_seeds,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -19,12 +20,16 @@ use std::{
 /// Seeds are signed once: signing in every proptest case would dominate the run.
 static TRANSACTION_SEEDS: LazyLock<Vec<(&'static str, Vec<u8>)>> = LazyLock::new(transaction_seeds);
 static RPC_SEEDS: LazyLock<Vec<(String, String)>> = LazyLock::new(rpc_seeds);
+static AGENTS_SEEDS: LazyLock<Vec<(&'static str, Vec<u8>)>> = LazyLock::new(agents_seeds);
 
 const TRANSACTION_DECODER: &str = "transaction_decoder";
 const RPC_REQUEST: &str = "rpc_request";
 const CONTRIBUTION_PARSER: &str = "contribution_parser";
 const DATANETS_CALL: &str = "datanets_call";
 const INFERENCE_CALL: &str = "inference_call";
+const STAKING_CALL: &str = "staking_call";
+const GOVERNANCE_CALL: &str = "governance_call";
+const AGENTS_CALL: &str = "agents_call";
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz")
@@ -74,11 +79,14 @@ fn rpc_seed_corpus() {
 }
 
 #[test]
-fn contribution_and_datanets_seed_corpus() {
+fn contribution_and_system_call_seed_corpus() {
     for (target, run, seeds) in [
         (CONTRIBUTION_PARSER, fuzz_contribution_parser as fn(&[u8]), contribution_seeds()),
         (DATANETS_CALL, fuzz_datanets_call as fn(&[u8]), datanets_seeds()),
         (INFERENCE_CALL, fuzz_inference_call as fn(&[u8]), inference_seeds()),
+        (STAKING_CALL, fuzz_staking_call as fn(&[u8]), staking_seeds()),
+        (GOVERNANCE_CALL, fuzz_governance_call as fn(&[u8]), governance_seeds()),
+        (AGENTS_CALL, fuzz_agents_call as fn(&[u8]), agents_seeds()),
     ] {
         let files = corpus_files("seeds", target);
         assert!(!files.is_empty(), "fuzz/seeds/{target} is empty");
@@ -114,6 +122,15 @@ fn write_seed_corpus() {
     }
     for (name, bytes) in inference_seeds() {
         write(INFERENCE_CALL, name, &bytes);
+    }
+    for (name, bytes) in staking_seeds() {
+        write(STAKING_CALL, name, &bytes);
+    }
+    for (name, bytes) in governance_seeds() {
+        write(GOVERNANCE_CALL, name, &bytes);
+    }
+    for (name, bytes) in agents_seeds() {
+        write(AGENTS_CALL, name, &bytes);
     }
 }
 
@@ -294,6 +311,35 @@ proptest! {
         let seeds = inference_seeds();
         let bytes = seeds[seed % seeds.len()].1.clone();
         fuzz_inference_call(&mutate(bytes, &mutations));
+    }
+
+    #[test]
+    fn staking_call_mutated_seeds(
+        seed in 0usize..64,
+        mutations in prop::collection::vec(mutation(), 1..6),
+    ) {
+        let seeds = staking_seeds();
+        let bytes = seeds[seed % seeds.len()].1.clone();
+        fuzz_staking_call(&mutate(bytes, &mutations));
+    }
+
+    #[test]
+    fn governance_call_mutated_seeds(
+        seed in 0usize..64,
+        mutations in prop::collection::vec(mutation(), 1..6),
+    ) {
+        let seeds = governance_seeds();
+        let bytes = seeds[seed % seeds.len()].1.clone();
+        fuzz_governance_call(&mutate(bytes, &mutations));
+    }
+
+    #[test]
+    fn agents_call_mutated_seeds(
+        seed in 0usize..64,
+        mutations in prop::collection::vec(mutation(), 1..6),
+    ) {
+        let bytes = AGENTS_SEEDS[seed % AGENTS_SEEDS.len()].1.clone();
+        fuzz_agents_call(&mutate(bytes, &mutations));
     }
 
     #[test]

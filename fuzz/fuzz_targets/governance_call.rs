@@ -1,0 +1,8 @@
+//! Calldata → the governance contract (see
+//! `ol_fuzz_targets::fuzz_governance_call`).
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    ol_fuzz_targets::fuzz_governance_call(data);
+});
