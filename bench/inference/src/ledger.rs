@@ -210,6 +210,7 @@ impl Ledger {
             recovered,
             ExecutionMode::Build,
             &self.contents,
+            &ol_ledger::NoContracts,
         )?;
         phases.execute = started.elapsed();
         drop(snapshot);

@@ -232,8 +232,15 @@ impl Applier {
 
         let started = Instant::now();
         let snapshot = store.snapshot()?;
-        let outcome =
-            execute_block(spec, &snapshot, &env, recovered, ExecutionMode::Build, &NoContent)?;
+        let outcome = execute_block(
+            spec,
+            &snapshot,
+            &env,
+            recovered,
+            ExecutionMode::Build,
+            &NoContent,
+            &ol_ledger::NoContracts,
+        )?;
         phases.execute = started.elapsed();
         if let Some((tx, reason)) = outcome.excluded.first() {
             eyre::bail!(

@@ -11,6 +11,7 @@
 
 use crate::{
     content::ContentSource,
+    contracts::{ContractCall, ContractError, ContractRuntime},
     fees::{self, ChainSpec},
     state::{Overlay, StateChanges, StateError, StateView},
     system::{self, CallEnv},
@@ -21,7 +22,7 @@ use alloy_consensus::{
     Eip658Value, Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom, Transaction,
     TxType,
 };
-use alloy_primitives::{Address, Bloom, Log, U256};
+use alloy_primitives::{Address, Bloom, Log, TxKind, U256};
 use ol_primitives::{
     BlockEnv, Receipt, RecoveredTransaction,
     addresses::{self, TREASURY},
@@ -79,13 +80,15 @@ pub fn execute_block<S: StateView>(
     transactions: Vec<RecoveredTransaction>,
     mode: ExecutionMode,
     content: &dyn ContentSource,
+    contracts: &dyn ContractRuntime,
 ) -> Result<BlockOutcome, BlockError> {
     let mut overlay = Overlay::new(state);
     let mut outcome = BlockOutcome::default();
     outcome.included.reserve(transactions.len());
     outcome.receipts.reserve(transactions.len());
     for (index, tx) in transactions.into_iter().enumerate() {
-        match apply_transaction(spec, &mut overlay, env, &tx, outcome.gas_used, content)? {
+        match apply_transaction(spec, &mut overlay, env, &tx, outcome.gas_used, content, contracts)?
+        {
             Ok(receipt) => {
                 outcome.gas_used += receipt.gas_used;
                 outcome.logs_bloom.accrue_bloom(&receipt.bloom());
@@ -148,11 +151,15 @@ pub fn apply_transaction<S: StateView>(
     tx: &RecoveredTransaction,
     block_gas_used: u64,
     content: &dyn ContentSource,
+    contracts: &dyn ContractRuntime,
 ) -> Result<Result<Receipt, InvalidTransaction>, StateError> {
     if let Err(reason) = validation::check_static(spec, env, tx) {
         return Ok(Err(reason));
     }
     let envelope = &tx.envelope;
+    if fees::is_create(envelope) && !contracts.enabled() {
+        return Ok(Err(InvalidTransaction::CreateNotSupported));
+    }
     let gas_left = env.gas_limit - block_gas_used;
     if envelope.gas_limit() > gas_left {
         return Ok(Err(InvalidTransaction::BlockFull {
@@ -166,34 +173,74 @@ pub fn apply_transaction<S: StateView>(
         return Ok(Err(reason));
     }
 
-    let intrinsic = fees::intrinsic_gas(envelope);
     let price = fees::effective_gas_price(envelope, env.base_fee);
     let value = envelope.value();
-    // `to` is present: creation was refused by the static checks.
-    let to = envelope.to().unwrap_or_default();
-
-    // Buy the whole gas limit first (the funds check covered it), so a
-    // system call sees the balance the sender really has left.
     let gas_limit = envelope.gas_limit();
-    sender.nonce += 1;
-    sender.balance -= U256::from(gas_limit) * U256::from(price) + value;
-    overlay.set_account(tx.sender, sender);
-    credit(overlay, to, value)?;
-
-    let mut gas_used = intrinsic;
-    let mut success = true;
-    let mut logs: Vec<Log> = Vec::new();
-    if addresses::is_callable(&to) {
-        let call_env = CallEnv { spec, block: env, caller: tx.sender, content };
-        let outcome =
-            system::call(&*overlay, call_env, to, envelope.input(), gas_limit - intrinsic)?;
-        gas_used += outcome.gas_used;
-        success = outcome.success;
-        if success {
+    // Buy the whole gas limit first (the funds check covered it), so a
+    // call sees the balance the sender really has left.
+    sender.balance -= U256::from(gas_limit) * U256::from(price);
+    let run = match envelope.kind() {
+        TxKind::Create => Run::Contract,
+        TxKind::Call(to) if addresses::is_callable(&to) => Run::System(to),
+        TxKind::Call(to) if contracts.enabled() && has_code(overlay, &to)? => Run::Contract,
+        TxKind::Call(to) => Run::Transfer(to),
+    };
+    let executed = match run {
+        Run::Contract => {
+            let mut before = Overlay::new(&*overlay);
+            before.set_account(tx.sender, sender);
+            let call = ContractCall {
+                sender: tx.sender,
+                kind: envelope.kind(),
+                value,
+                input: envelope.input(),
+                gas_limit,
+                gas_price: price,
+                nonce: Some(envelope.nonce()),
+                access_list: envelope.access_list(),
+            };
+            let outcome = match contracts.transact(spec, &before, env, &call) {
+                Ok(outcome) => outcome,
+                Err(ContractError::State(error)) => return Err(error),
+                Err(ContractError::Refused(reason)) => {
+                    return Ok(Err(InvalidTransaction::RefusedByEvm(reason)));
+                }
+            };
+            // The runtime bumped the nonce and moved the value itself.
+            overlay.set_account(tx.sender, sender);
             overlay.extend(outcome.changes);
-            logs = outcome.logs;
+            Executed {
+                gas_used: outcome.gas_used.min(gas_limit),
+                success: outcome.success,
+                logs: outcome.logs,
+            }
         }
-    }
+        Run::System(to) => {
+            sender.nonce += 1;
+            sender.balance -= value;
+            overlay.set_account(tx.sender, sender);
+            credit(overlay, to, value)?;
+            let intrinsic = fees::intrinsic_gas(envelope);
+            let call_env = CallEnv { spec, block: env, caller: tx.sender, content };
+            let outcome =
+                system::call(&*overlay, call_env, to, envelope.input(), gas_limit - intrinsic)?;
+            let logs = if outcome.success {
+                overlay.extend(outcome.changes);
+                outcome.logs
+            } else {
+                Vec::new()
+            };
+            Executed { gas_used: intrinsic + outcome.gas_used, success: outcome.success, logs }
+        }
+        Run::Transfer(to) => {
+            sender.nonce += 1;
+            sender.balance -= value;
+            overlay.set_account(tx.sender, sender);
+            credit(overlay, to, value)?;
+            Executed { gas_used: fees::intrinsic_gas(envelope), success: true, logs: Vec::new() }
+        }
+    };
+    let Executed { gas_used, success, logs } = executed;
 
     let unused = U256::from(gas_limit - gas_used) * U256::from(price);
     credit(overlay, tx.sender, unused)?;
@@ -221,10 +268,32 @@ pub fn apply_transaction<S: StateView>(
         envelope: envelope_receipt,
         transaction_hash: tx.hash,
         from: tx.sender,
-        to: Some(to),
+        to: envelope.to(),
         gas_used,
         effective_gas_price: price,
     }))
+}
+
+/// Which rules run a transaction.
+enum Run {
+    /// revm: a creation, or a call to an account with code.
+    Contract,
+    /// Native rules at a system contract's address.
+    System(Address),
+    /// A plain transfer: intrinsic gas only.
+    Transfer(Address),
+}
+
+/// What running a transaction gave, before the fees are settled.
+struct Executed {
+    gas_used: u64,
+    success: bool,
+    logs: Vec<Log>,
+}
+
+/// True when the account at `address` holds code.
+fn has_code<S: StateView>(overlay: &Overlay<S>, address: &Address) -> Result<bool, StateError> {
+    Ok(overlay.account(address)?.is_some_and(|a| a.code_hash != crate::state::EMPTY_CODE_HASH))
 }
 
 /// Adds `amount` to an account's balance. Zero amounts touch nothing, so an
@@ -249,6 +318,7 @@ mod tests {
     use super::*;
     use crate::{
         content::NoContent,
+        contracts::NoContracts,
         genesis::{Allocation, Genesis, VestingTerms},
         state::MemoryState,
     };
@@ -340,9 +410,16 @@ mod tests {
         let to = Address::repeat_byte(0x42);
         let tip = 2_000_000_000;
         let tx = transfer(0, 0, to, U256::from(5), tip);
-        let out =
-            execute_block(&spec, &state, &env(10), vec![tx], ExecutionMode::Verify, &NoContent)
-                .unwrap();
+        let out = execute_block(
+            &spec,
+            &state,
+            &env(10),
+            vec![tx],
+            ExecutionMode::Verify,
+            &NoContent,
+            &NoContracts,
+        )
+        .unwrap();
         assert_eq!(out.gas_used, 21_000);
         let receipt = &out.receipts[0];
         assert!(receipt.success());
@@ -369,6 +446,7 @@ mod tests {
             vec![tx.clone()],
             ExecutionMode::Build,
             &NoContent,
+            &NoContracts,
         )
         .unwrap();
         assert!(early.included.is_empty());
@@ -376,9 +454,16 @@ mod tests {
             matches!(early.excluded[0].1, InvalidTransaction::InsufficientFunds { spendable, .. } if spendable.is_zero())
         );
         assert!(early.changes.is_empty(), "a refused transaction changes nothing");
-        let late =
-            execute_block(&spec, &state, &env(100), vec![tx], ExecutionMode::Build, &NoContent)
-                .unwrap();
+        let late = execute_block(
+            &spec,
+            &state,
+            &env(100),
+            vec![tx],
+            ExecutionMode::Build,
+            &NoContent,
+            &NoContracts,
+        )
+        .unwrap();
         assert_eq!(late.included.len(), 1);
     }
 
@@ -389,9 +474,16 @@ mod tests {
         let replay = good.clone();
         let gap = transfer(1, 5, Address::repeat_byte(1), U256::from(1), 0);
         let txs = vec![good, replay, gap];
-        let built =
-            execute_block(&spec, &state, &env(1), txs.clone(), ExecutionMode::Build, &NoContent)
-                .unwrap();
+        let built = execute_block(
+            &spec,
+            &state,
+            &env(1),
+            txs.clone(),
+            ExecutionMode::Build,
+            &NoContent,
+            &NoContracts,
+        )
+        .unwrap();
         assert_eq!(built.included.len(), 1);
         assert!(matches!(
             built.excluded[0].1,
@@ -401,8 +493,16 @@ mod tests {
             built.excluded[1].1,
             InvalidTransaction::NonceTooHigh { expected: 0, got: 5 }
         ));
-        let err = execute_block(&spec, &state, &env(1), txs, ExecutionMode::Verify, &NoContent)
-            .unwrap_err();
+        let err = execute_block(
+            &spec,
+            &state,
+            &env(1),
+            txs,
+            ExecutionMode::Verify,
+            &NoContent,
+            &NoContracts,
+        )
+        .unwrap_err();
         assert!(err.to_string().starts_with("transaction 1 "), "{err}");
     }
 
@@ -412,9 +512,16 @@ mod tests {
         let mut low_fee_env = env(1);
         low_fee_env.base_fee = 10 * BASE_FEE;
         let tx = transfer(0, 0, Address::repeat_byte(1), U256::from(1), 0);
-        let out =
-            execute_block(&spec, &state, &low_fee_env, vec![tx], ExecutionMode::Build, &NoContent)
-                .unwrap();
+        let out = execute_block(
+            &spec,
+            &state,
+            &low_fee_env,
+            vec![tx],
+            ExecutionMode::Build,
+            &NoContent,
+            &NoContracts,
+        )
+        .unwrap();
         assert!(matches!(out.excluded[0].1, InvalidTransaction::FeeCapTooLow { .. }));
 
         let legacy = TxLegacy {
@@ -428,9 +535,16 @@ mod tests {
         };
         let sig = key(0).sign_hash_sync(&legacy.signature_hash()).unwrap();
         let pre155 = RecoveredTransaction::recover(legacy.into_signed(sig).into()).unwrap();
-        let out =
-            execute_block(&spec, &state, &env(1), vec![pre155], ExecutionMode::Build, &NoContent)
-                .unwrap();
+        let out = execute_block(
+            &spec,
+            &state,
+            &env(1),
+            vec![pre155],
+            ExecutionMode::Build,
+            &NoContent,
+            &NoContracts,
+        )
+        .unwrap();
         assert_eq!(out.excluded[0].1, InvalidTransaction::MissingChainId);
 
         let to_vesting = transfer(0, 0, ol_primitives::addresses::VESTING, U256::from(1), 0);
@@ -441,6 +555,7 @@ mod tests {
             vec![to_vesting],
             ExecutionMode::Build,
             &NoContent,
+            &NoContracts,
         )
         .unwrap();
         assert!(matches!(out.excluded[0].1, InvalidTransaction::SystemRecipient(_)));
@@ -460,7 +575,7 @@ mod tests {
                 nonces[*from as usize] += 1;
                 tx
             }).collect();
-            let out = execute_block(&spec, &state, &env(1_000), txs, ExecutionMode::Build, &NoContent).unwrap();
+            let out = execute_block(&spec, &state, &env(1_000), txs, ExecutionMode::Build, &NoContent, &NoContracts).unwrap();
             let mut view = MemoryState { changes: state.changes.clone() };
             view.apply(out.changes);
             let total = view.changes.accounts.values().fold(U256::ZERO, |sum, a| sum + a.balance);

@@ -27,6 +27,10 @@ pub const NONZERO_BYTE_GAS: u64 = 16;
 pub const ACCESS_LIST_ADDRESS_GAS: u64 = 2_400;
 /// Gas per storage key in an EIP-2930 access list.
 pub const ACCESS_LIST_KEY_GAS: u64 = 1_900;
+/// Extra gas charged for a contract creation (EIP-2).
+pub const CREATE_GAS: u64 = 32_000;
+/// Gas per 32-byte word of init code (EIP-3860).
+pub const INITCODE_WORD_GAS: u64 = 2;
 
 /// The chain's fixed parameters, read from the genesis file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +54,14 @@ impl ChainSpec {
 /// Gas a transaction costs before it does anything: the base cost, its
 /// calldata and its access list.
 pub fn intrinsic_gas(tx: &TxEnvelope) -> u64 {
-    intrinsic_gas_of(tx.input(), tx.access_list())
+    let gas = intrinsic_gas_of(tx.input(), tx.access_list());
+    if is_create(tx) { gas + create_gas(tx.input().len()) } else { gas }
+}
+
+/// What a creation adds to the intrinsic gas: the creation itself and
+/// EIP-3860's 2 gas per 32-byte word of init code.
+pub fn create_gas(initcode_len: usize) -> u64 {
+    CREATE_GAS + INITCODE_WORD_GAS * (initcode_len as u64).div_ceil(32)
 }
 
 /// Intrinsic gas of a call with this calldata and access list (also what

@@ -16,10 +16,12 @@
 //! of inferences by attribution), [`staking`] (bonded stake, the stakers' reward
 //! pool, voting power), [`agents`] (AI agents, jailing and slashing evidence),
 //! [`governance`] (proposals, votes, timelock, execution), [`content`] (facts
-//! about off-chain contribution bytes).
+//! about off-chain contribution bytes), [`contracts`] (the seam to the EVM that
+//! runs user contracts).
 
 pub mod agents;
 pub mod content;
+pub mod contracts;
 pub mod datanets;
 pub mod execution;
 pub mod fees;
@@ -39,6 +41,7 @@ pub use content::{
     AttributionRequest, ContentFacts, ContentProblem, ContentSource, IsWithdrawn, NoContent,
     ParseOptions,
 };
+pub use contracts::{ContractCall, ContractError, ContractOutcome, ContractRuntime, NoContracts};
 pub use execution::{BlockOutcome, ExecutionMode, execute_block};
 pub use fees::ChainSpec;
 pub use genesis::{Genesis, GenesisError};

@@ -6,7 +6,7 @@
 //! not; what it may spend is `balance` minus its still-locked vesting
 //! ([`crate::vesting`]).
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use std::collections::HashMap;
 
 /// keccak256 of empty code: the code hash of every account without code.
@@ -55,6 +55,9 @@ pub trait StateView {
     fn account(&self, address: &Address) -> Result<Option<Account>, StateError>;
     /// The storage word at `slot` of `address` (zero when unset).
     fn storage(&self, address: &Address, slot: &B256) -> Result<U256, StateError>;
+    /// The code whose keccak256 is `code_hash`, `None` if no account ever
+    /// deployed it (the empty code hash may answer `None` or empty bytes).
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError>;
 }
 
 impl<T: StateView + ?Sized> StateView for &T {
@@ -63,6 +66,9 @@ impl<T: StateView + ?Sized> StateView for &T {
     }
     fn storage(&self, address: &Address, slot: &B256) -> Result<U256, StateError> {
         (**self).storage(address, slot)
+    }
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError> {
+        (**self).code(code_hash)
     }
 }
 
@@ -74,12 +80,16 @@ pub struct StateChanges {
     pub accounts: HashMap<Address, Account>,
     /// New storage values, per account and slot.
     pub storage: HashMap<Address, HashMap<B256, U256>>,
+    /// Code deployed, by its keccak256 (content-addressed: never changes).
+    pub code: HashMap<B256, Bytes>,
 }
 
 impl StateChanges {
     /// True when nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.accounts.is_empty() && self.storage.values().all(HashMap::is_empty)
+        self.accounts.is_empty()
+            && self.storage.values().all(HashMap::is_empty)
+            && self.code.is_empty()
     }
 
     /// Accounts in address order, for deterministic writes.
@@ -95,6 +105,7 @@ impl StateChanges {
         for (address, slots) in later.storage {
             self.storage.entry(address).or_default().extend(slots);
         }
+        self.code.extend(later.code);
     }
 }
 
@@ -162,6 +173,13 @@ impl<S: StateView> StateView for Overlay<S> {
             None => self.base.storage(address, slot),
         }
     }
+
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError> {
+        match self.changes.code.get(code_hash) {
+            Some(code) => Ok(Some(code.clone())),
+            None => self.base.code(code_hash),
+        }
+    }
 }
 
 /// An in-memory state, for genesis construction and tests.
@@ -184,5 +202,8 @@ impl StateView for MemoryState {
     }
     fn storage(&self, address: &Address, slot: &B256) -> Result<U256, StateError> {
         Ok(self.changes.storage.get(address).and_then(|s| s.get(slot)).copied().unwrap_or_default())
+    }
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError> {
+        Ok(self.changes.code.get(code_hash).cloned())
     }
 }

@@ -156,6 +156,7 @@ impl Chain {
             vec![tx],
             ExecutionMode::Verify,
             &self.blobs,
+            &crate::contracts::NoContracts,
         )
         .unwrap();
         self.state.apply(out.changes.clone());

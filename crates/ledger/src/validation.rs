@@ -7,6 +7,7 @@
 //! their own error types.
 
 use crate::{
+    contracts::MAX_INITCODE_SIZE,
     fees::{self, ChainSpec},
     state::Account,
 };
@@ -99,9 +100,21 @@ pub enum InvalidTransaction {
         /// `gas_limit × max_fee + value`, in wei.
         cost: U256,
     },
-    /// Contract creation arrives with the EVM (revm); until then it is refused.
+    /// Contract creation on a ledger run without an EVM.
     #[error("contract creation is not supported on this chain yet")]
     CreateNotSupported,
+    /// Init code over EIP-3860's limit.
+    #[error("max initcode size exceeded: code size {size} limit {limit}")]
+    InitcodeTooLarge {
+        /// The init code's size, in bytes.
+        size: usize,
+        /// [`crate::contracts::MAX_INITCODE_SIZE`].
+        limit: usize,
+    },
+    /// The EVM refused the transaction (a rule the ledger does not check
+    /// itself, such as EIP-3607's sender with code).
+    #[error("{0}")]
+    RefusedByEvm(String),
     /// OPEN sent to a system account that holds none.
     #[error("system account {0} does not accept OPEN transfers")]
     SystemRecipient(Address),
@@ -146,8 +159,11 @@ pub fn check_static(
     if addresses::is_system(&tx.sender) {
         return Err(InvalidTransaction::SystemSender(tx.sender));
     }
-    if fees::is_create(envelope) {
-        return Err(InvalidTransaction::CreateNotSupported);
+    if fees::is_create(envelope) && envelope.input().len() > MAX_INITCODE_SIZE {
+        return Err(InvalidTransaction::InitcodeTooLarge {
+            size: envelope.input().len(),
+            limit: MAX_INITCODE_SIZE,
+        });
     }
     if let Some(to) = envelope.to()
         && addresses::is_system(&to)

@@ -81,6 +81,8 @@ pub struct Chain {
     metrics: Arc<Metrics>,
     /// Seconds added to the wall clock when stamping blocks (dev tools move time).
     time_offset: RwLock<i64>,
+    /// The exact timestamp of the next block, when a dev tool pinned one.
+    next_timestamp: Mutex<Option<u64>>,
     /// Contribution bytes: facts for the ledger, forgetting on take-down.
     content: Arc<dyn NodeContent>,
 }
@@ -122,6 +124,7 @@ impl Chain {
             pool_changed: Notify::new(),
             metrics,
             time_offset: RwLock::new(0),
+            next_timestamp: Mutex::new(None),
             content: Arc::new(NoBlobs),
         })
     }
@@ -210,14 +213,24 @@ impl Chain {
         }
     }
 
-    /// Wall-clock seconds plus the dev time offset.
+    /// The time the next block would be stamped with: a pinned timestamp
+    /// ([`Chain::set_next_timestamp`]) if any, else wall-clock seconds plus
+    /// the dev time offset.
     pub fn now(&self) -> u64 {
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        match *self.pinned_timestamp() {
+            Some(pinned) => pinned,
+            None => self.clock(),
+        }
+    }
+
+    /// Wall-clock seconds plus the dev time offset.
+    fn clock(&self) -> u64 {
         let offset = *self.time_offset.read().expect("offset lock is never poisoned");
-        wall.saturating_add_signed(offset)
+        wall_clock().saturating_add_signed(offset)
+    }
+
+    fn pinned_timestamp(&self) -> std::sync::MutexGuard<'_, Option<u64>> {
+        self.next_timestamp.lock().expect("timestamp lock is never poisoned: holders do not panic")
     }
 
     /// Moves the dev clock forward by `seconds`; returns the new offset.
@@ -225,6 +238,40 @@ impl Chain {
         let mut offset = self.time_offset.write().expect("offset lock is never poisoned");
         *offset = offset.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
         *offset
+    }
+
+    /// The dev clock's offset from the wall clock, in seconds.
+    pub fn time_offset(&self) -> i64 {
+        *self.time_offset.read().expect("offset lock is never poisoned")
+    }
+
+    /// Stamps the next sealed block with exactly `timestamp` (dev tools);
+    /// the clock then runs on from it. Refused when it is before the head's
+    /// timestamp: block times never go back.
+    pub fn set_next_timestamp(&self, timestamp: u64) -> Result<(), TimestampBeforeHead> {
+        let head = self.head().header.timestamp;
+        if timestamp < head {
+            return Err(TimestampBeforeHead { timestamp, head });
+        }
+        *self.pinned_timestamp() = Some(timestamp);
+        Ok(())
+    }
+
+    /// The timestamp of the block being sealed on `parent`: consumes a
+    /// pinned timestamp, moving the clock's offset so time runs on from it.
+    fn take_block_timestamp(&self, parent: &SealedHeader) -> u64 {
+        let pinned = self.pinned_timestamp().take();
+        let timestamp = match pinned {
+            Some(pinned) => {
+                let offset = (i128::from(pinned) - i128::from(wall_clock()))
+                    .clamp(i128::from(i64::MIN), i128::from(i64::MAX));
+                let offset = i64::try_from(offset).expect("clamped to the i64 range above");
+                *self.time_offset.write().expect("offset lock is never poisoned") = offset;
+                pinned
+            }
+            None => self.clock(),
+        };
+        timestamp.max(parent.header.timestamp)
     }
 
     /// The nonce the sender's next transaction should carry, counting pooled ones.
@@ -283,7 +330,8 @@ impl Chain {
     ) -> Result<SealedBlockSummary, ChainError> {
         let _sealing = self.seal_lock.lock().expect("seal lock is never poisoned");
         let started = Instant::now();
-        let env = self.next_block_env(beneficiary);
+        let mut env = self.next_block_env(beneficiary);
+        env.timestamp = self.take_block_timestamp(&self.head());
         let candidates = self.pool().best(env.gas_limit, max_transactions);
         let snapshot = self.snapshot()?;
         let parent = snapshot.header().clone();
@@ -294,6 +342,7 @@ impl Chain {
             candidates,
             ExecutionMode::Build,
             &*self.content,
+            &ol_evm::Revm,
         )?;
         let roots = BlockRoots::of(&outcome);
         let header = self.store.commit_block(
@@ -343,6 +392,24 @@ impl Chain {
     pub fn has_pending(&self) -> bool {
         !self.pool().best(u64::MAX, 1).is_empty()
     }
+}
+
+/// A pinned block timestamp earlier than the head's.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("timestamp {timestamp} is before the latest block's timestamp {head}")]
+pub struct TimestampBeforeHead {
+    /// The refused timestamp.
+    pub timestamp: u64,
+    /// The head's timestamp.
+    pub head: u64,
+}
+
+/// Seconds since the Unix epoch by the system clock.
+fn wall_clock() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 /// What [`Chain::seal_block`] produced.

@@ -600,8 +600,14 @@ async fn fee_and_gas_rules() {
         &["intrinsic gas too low", "want 21000"],
     )
     .await;
-    let create = sign(&key, TxEip1559 { to: TxKind::Create, gas_limit: 100_000, ..transfer(0) });
-    node.assert_refused(&create, sender, REJECTED, &["contract creation is not supported"]).await;
+    let oversize_initcode = TxEip1559 {
+        to: TxKind::Create,
+        gas_limit: 1_000_000,
+        input: vec![0; 49_153].into(),
+        ..transfer(0)
+    };
+    let create = sign(&key, oversize_initcode);
+    node.assert_refused(&create, sender, REJECTED, &["max initcode size exceeded", "49153"]).await;
     let to_system = sign(&key, TxEip1559 { to: TxKind::Call(addresses::VESTING), ..transfer(0) });
     node.assert_refused(&to_system, sender, REJECTED, &["does not accept OPEN transfers"]).await;
     node.handle.stop().await;

@@ -4,6 +4,8 @@
 //! Fixed layouts, big-endian integers:
 //! - account: `flags | nonce | balance [| code_hash]`, see [`encode_account`];
 //! - storage key: `address 20 | slot 32`; storage value: the word, 32 bytes;
+//! - contract code: keyed by its keccak256 (32 bytes), the raw bytes (since
+//!   version 3);
 //! - header: its Ethereum RLP (the hash is recomputed on read);
 //! - a block's transactions and receipts: one value each, see
 //!   [`encode_records`]; a transaction is `sender 20 | EIP-2718 envelope`;
@@ -29,7 +31,7 @@ use ol_primitives::{Receipt, RecoveredTransaction, SealedHeader};
 
 /// The version of the layouts above. A file written with another version is
 /// refused at open.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A decoding failure: what was wrong with the bytes.
 pub(crate) type DecodeResult<T> = Result<T, String>;

@@ -279,6 +279,7 @@ pub(crate) mod tests {
             .prop_map(|(accounts, storage)| StateChanges {
                 accounts: accounts.into_iter().collect::<HashMap<_, _>>(),
                 storage: storage.into_iter().collect(),
+                ..Default::default()
             })
     }
 

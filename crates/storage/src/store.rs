@@ -12,7 +12,7 @@ use crate::{
     tx_index::{self, RecentHashes},
 };
 use alloy_consensus::{EMPTY_ROOT_HASH, Header};
-use alloy_primitives::{Address, B256, U256, keccak256, map::AddressMap};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256, map::AddressMap};
 use alloy_trie::{
     TrieAccount,
     root::{state_root_unhashed, storage_root_unhashed},
@@ -60,6 +60,8 @@ const ACCOUNTS: TableDefinition<&[u8; 20], &[u8]> = TableDefinition::new("accoun
 const ACCOUNT_CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("account_changes");
 /// Address ‖ slot → non-zero word.
 const STORAGE: TableDefinition<&[u8; 52], &[u8]> = TableDefinition::new("storage");
+/// keccak256(code) → contract code (content-addressed, never rewritten).
+const CODE: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("code");
 
 /// Where a transaction was included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +120,8 @@ impl fmt::Debug for Store {
 pub struct StateSnapshot {
     committed: Arc<Committed>,
     flat: Arc<SharedFlatState>,
+    /// Where contract code is read (code never changes once written).
+    store: Store,
 }
 
 impl StateSnapshot {
@@ -158,6 +162,10 @@ impl StateView for StateSnapshot {
             Some(word) => word,
             None => self.committed.state.storage(address, slot),
         })
+    }
+
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError> {
+        self.store.code(code_hash).map_err(|e| StateError(e.to_string()))
     }
 }
 
@@ -251,6 +259,14 @@ impl StateView for HistoricalState {
             }
         }
     }
+
+    fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError> {
+        let store = match &self.source {
+            Source::Head(snapshot) => &snapshot.store,
+            Source::Archived(store) => store,
+        };
+        store.code(code_hash).map_err(|e| StateError(e.to_string()))
+    }
 }
 
 impl Store {
@@ -327,6 +343,7 @@ impl Store {
         let slots = sorted_slots(state);
         write_accounts(&txn, &accounts)?;
         write_storage(&txn, &slots)?;
+        write_code(&txn, state)?;
         write_history(&txn, 0, &accounts, &slots)?;
         write_header(&txn, &sealed)?;
         txn.commit().context("committing the genesis block")?;
@@ -349,7 +366,11 @@ impl Store {
 
     /// A consistent view of the state at the head.
     pub fn snapshot(&self) -> Result<StateSnapshot, StorageError> {
-        Ok(StateSnapshot { committed: self.committed()?, flat: self.inner.flat.clone() })
+        Ok(StateSnapshot {
+            committed: self.committed()?,
+            flat: self.inner.flat.clone(),
+            store: self.clone(),
+        })
     }
 
     /// A read-only view of the state as it was right after block `number`
@@ -364,7 +385,9 @@ impl Store {
             return Ok(None);
         }
         if number == head {
-            return Ok(Some(StateSnapshot { committed, flat: self.inner.flat.clone() }.into()));
+            let snapshot =
+                StateSnapshot { committed, flat: self.inner.flat.clone(), store: self.clone() };
+            return Ok(Some(snapshot.into()));
         }
         let header = self.header_by_number(number)?.ok_or_else(|| {
             StorageError::Corrupt(format!("block {number} is missing below the head {head}"))
@@ -416,6 +439,7 @@ impl Store {
                 let slots = sorted_slots(changes);
                 let pending = self.write_account_changes(&txn, &head, number, &accounts)?;
                 write_storage(&txn, &slots)?;
+                write_code(&txn, changes)?;
                 write_history(&txn, number, &accounts, &slots)?;
                 let recent = write_body(&txn, &head.recent, number, transactions, receipts)?;
                 Ok::<_, StorageError>((accounts, pending, recent))
@@ -522,6 +546,19 @@ impl Store {
         hash: B256,
     ) -> Result<Option<(TxLocation, RecoveredTransaction)>, StorageError> {
         self.indexed_row(hash, TRANSACTIONS, "transaction", codec::decode_transaction)
+    }
+
+    /// The contract code whose keccak256 is `code_hash`, if a committed block
+    /// deployed it.
+    pub fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StorageError> {
+        let txn = self.read()?;
+        let table = match txn.open_table(CODE) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(error) => return Err(error).context("opening the code table"),
+        };
+        let code = table.get(&code_hash.0).context("reading code")?;
+        Ok(code.map(|value| Bytes::copy_from_slice(value.value())))
     }
 
     /// The receipt of transaction `hash` and where it was included.
@@ -937,6 +974,21 @@ fn sorted_slots(changes: &StateChanges) -> Vec<([u8; 52], U256)> {
 }
 
 /// Writes the storage words a block set (a zero deletes).
+/// Writes the code a block deployed (content-addressed: rewriting the same
+/// hash writes the same bytes).
+fn write_code(txn: &WriteTransaction, changes: &StateChanges) -> Result<(), StorageError> {
+    if changes.code.is_empty() {
+        return Ok(());
+    }
+    let mut table = txn.open_table(CODE).context("opening the code table")?;
+    let mut code: Vec<_> = changes.code.iter().collect();
+    code.sort_unstable_by_key(|(hash, _)| **hash);
+    for (hash, bytes) in code {
+        table.insert(&hash.0, bytes.as_ref()).context("writing code")?;
+    }
+    Ok(())
+}
+
 fn write_storage(txn: &WriteTransaction, slots: &[([u8; 52], U256)]) -> Result<(), StorageError> {
     let mut storage = txn.open_table(STORAGE).context("opening the storage table")?;
     for (key, value) in slots {

@@ -526,6 +526,7 @@ fn changes_strategy() -> impl Strategy<Value = StateChanges> {
         .prop_map(|(accounts, storage)| StateChanges {
             accounts: accounts.into_iter().collect(),
             storage: storage.into_iter().collect(),
+            ..Default::default()
         })
 }
 

@@ -123,6 +123,7 @@ impl Chain {
             vec![tx],
             ExecutionMode::Verify,
             &self.blobs,
+            &crate::contracts::NoContracts,
         )
         .unwrap();
         self.state.apply(out.changes.clone());

@@ -2,7 +2,7 @@
 
 use alloy_consensus::{Sealed, transaction::Recovered};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::U256;
+use alloy_primitives::{Address, U256};
 use alloy_rlp::Encodable;
 use alloy_rpc_types_eth::{
     Block as RpcBlock, BlockTransactions, Header as RpcHeader, Log as RpcLog,
@@ -104,6 +104,7 @@ pub(crate) fn receipt(
     location: &TxLocation,
     timestamp: u64,
     first_log_index: u64,
+    contract_address: Option<Address>,
 ) -> TransactionReceipt {
     let rpc_logs = logs(receipt, location, timestamp, first_log_index);
     let mut rpc_logs = rpc_logs.into_iter();
@@ -124,6 +125,6 @@ pub(crate) fn receipt(
         blob_gas_price: Some(1),
         from: receipt.from,
         to: receipt.to,
-        contract_address: None,
+        contract_address,
     }
 }

@@ -43,7 +43,6 @@ pub fn register(module: &mut RpcModule<RpcContext>) {
         ("eth_chainId", |ctx| json(U64::from(ctx.chain.spec().chain_id))),
         ("eth_blockNumber", |ctx| json(U64::from(ctx.chain.head().number()))),
         ("eth_syncing", |_| Ok(serde_json::json!(false))),
-        ("eth_accounts", |_| Ok(serde_json::json!([]))),
         ("eth_gasPrice", |ctx| {
             json(U256::from(u128::from(ctx.chain.next_base_fee()) + SUGGESTED_TIP))
         }),
@@ -261,12 +260,17 @@ fn eth_get_transaction_count(params: Params<'_>, ctx: &RpcContext) -> RpcResult<
 
 fn eth_get_code(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
     let mut p = Positional::new(params, "eth_getCode")?;
-    let _address: Address = p.required("address")?;
+    let address: Address = p.required("address")?;
     let block: Option<BlockId> = Some(p.required("block")?);
     p.finish()?;
-    state_at(ctx, block)?;
-    // No account holds code until the EVM lands.
-    json(Bytes::new())
+    let state = state_at(ctx, block)?;
+    let Some(account) = state.account(&address).map_err(internal)? else {
+        return json(Bytes::new());
+    };
+    if account.code_hash == ol_ledger::state::EMPTY_CODE_HASH {
+        return json(Bytes::new());
+    }
+    json(state.code(&account.code_hash).map_err(internal)?.unwrap_or_default())
 }
 
 fn eth_get_storage_at(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
@@ -334,7 +338,20 @@ fn eth_get_transaction_receipt(
         &location,
         header.header.timestamp,
         first_log_index as u64,
+        created_address(ctx, &receipts[index])?,
     ))
+}
+
+/// The address a successful creation deployed to (`contractAddress`).
+fn created_address(
+    ctx: &RpcContext,
+    receipt: &ol_primitives::Receipt,
+) -> RpcResult<Option<Address>> {
+    if receipt.to.is_some() || !receipt.success() {
+        return Ok(None);
+    }
+    let found = ctx.chain.store().transaction(receipt.transaction_hash).map_err(internal)?;
+    Ok(found.map(|(_, tx)| tx.sender.create(tx.nonce())))
 }
 
 fn block_receipts(ctx: &RpcContext, number: u64) -> RpcResult<Vec<ol_primitives::Receipt>> {
@@ -448,11 +465,13 @@ fn eth_get_block_receipts(params: Params<'_>, ctx: &RpcContext) -> RpcResult<ser
                 block_hash: header.hash,
                 index: index as u64,
             };
-            let rpc = convert::receipt(receipt, &location, header.header.timestamp, log_index);
+            let created = created_address(ctx, receipt)?;
+            let rpc =
+                convert::receipt(receipt, &location, header.header.timestamp, log_index, created);
             log_index += receipt.envelope.logs().len() as u64;
-            rpc
+            Ok(rpc)
         })
-        .collect();
+        .collect::<RpcResult<_>>()?;
     json(items)
 }
 
@@ -536,12 +555,8 @@ fn block_rewards(
     Ok(out)
 }
 
-/// Checks what a call or gas estimate can check without an EVM: the
-/// caller's funds for the value, and that it is not a contract creation.
+/// Checks the caller's funds for the value before a call or gas estimate.
 fn check_call(state: &HistoricalState, request: &TransactionRequest) -> RpcResult<()> {
-    if request.to.is_none() || matches!(request.to, Some(alloy_primitives::TxKind::Create)) {
-        return Err(server_error("contract creation is not supported on this chain yet"));
-    }
     let value = request.value.unwrap_or_default();
     if let Some(from) = request.from
         && !value.is_zero()
@@ -557,7 +572,10 @@ fn check_call(state: &HistoricalState, request: &TransactionRequest) -> RpcResul
     Ok(())
 }
 
-fn eth_estimate_gas(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+pub(super) fn eth_estimate_gas(
+    params: Params<'_>,
+    ctx: &RpcContext,
+) -> RpcResult<serde_json::Value> {
     let mut p = Positional::new(params, "eth_estimateGas")?;
     let request: TransactionRequest = p.required("transaction call object")?;
     let block: Option<BlockId> = p.optional("block")?;
@@ -568,6 +586,8 @@ fn eth_estimate_gas(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_jso
     let mut gas = fees::intrinsic_gas_of(input, request.access_list.as_ref());
     if let Some(outcome) = system_call(ctx, &state, &request)? {
         gas += outcome.gas_used;
+    } else if let Some(outcome) = contract_call(ctx, &state, &request)? {
+        gas = estimate_contract_gas(ctx, &state, &request, outcome.gas_used)?;
     }
     if let Some(limit) = request.gas
         && limit < gas
@@ -587,11 +607,138 @@ fn eth_call(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value
     p.finish()?;
     let state = state_at(ctx, block)?;
     check_call(&state, &request)?;
-    match system_call(ctx, &state, &request)? {
+    if let Some(outcome) = system_call(ctx, &state, &request)? {
+        return json(outcome.output);
+    }
+    match contract_call(ctx, &state, &request)? {
         Some(outcome) => json(outcome.output),
-        // No other account holds code until the EVM lands: no data.
+        // An account without code returns no data.
         None => json(Bytes::new()),
     }
+}
+
+/// The environment of the block after `state`'s, as calls see it. On the
+/// head that is the block the node will seal next, at the node's clock (so
+/// an estimate pays for what the transaction will really do: a checkpoint
+/// written at a new block time costs more than one overwritten at the same
+/// time); on an older block, its own time, as geth does.
+fn next_block_env(ctx: &RpcContext, state: &HistoricalState) -> ol_primitives::BlockEnv {
+    let header = state.header();
+    let timestamp = if header.number() == ctx.chain.head().number() {
+        ctx.chain.now().max(header.header.timestamp)
+    } else {
+        header.header.timestamp
+    };
+    ol_primitives::BlockEnv {
+        number: header.number() + 1,
+        timestamp,
+        beneficiary: Address::ZERO,
+        base_fee: header.header.base_fee_per_gas.unwrap_or_default(),
+        gas_limit: ctx.chain.spec().block_gas_limit,
+    }
+}
+
+/// Runs a creation or a call to an account with code in revm on top of
+/// `state`, as the next block would (no nonce check, gas priced as asked);
+/// a revert or halt is geth's error. `None` for an account without code.
+fn contract_call(
+    ctx: &RpcContext,
+    state: &HistoricalState,
+    request: &TransactionRequest,
+) -> RpcResult<Option<ol_ledger::ContractOutcome>> {
+    let outcome = match run_contract(ctx, state, request, None)? {
+        Some(outcome) => outcome,
+        None => return Ok(None),
+    };
+    if !outcome.success {
+        return Err(contract_failure(&outcome));
+    }
+    Ok(Some(outcome))
+}
+
+/// Runs `request` in revm with `gas_limit` (the request's, else the block's).
+fn run_contract(
+    ctx: &RpcContext,
+    state: &HistoricalState,
+    request: &TransactionRequest,
+    gas_limit: Option<u64>,
+) -> RpcResult<Option<ol_ledger::ContractOutcome>> {
+    let kind = request.to.unwrap_or(alloy_primitives::TxKind::Create);
+    if let alloy_primitives::TxKind::Call(to) = kind {
+        let code_hash = state.account(&to).map_err(internal)?.map(|a| a.code_hash);
+        if code_hash.is_none_or(|hash| hash == ol_ledger::state::EMPTY_CODE_HASH) {
+            return Ok(None);
+        }
+    }
+    let block = next_block_env(ctx, state);
+    let input = request.input.input().map(|data| &data[..]).unwrap_or_default();
+    let call = ol_ledger::ContractCall {
+        sender: request.from.unwrap_or_default(),
+        kind,
+        value: request.value.unwrap_or_default(),
+        input,
+        gas_limit: gas_limit.or(request.gas).unwrap_or(block.gas_limit).min(block.gas_limit),
+        gas_price: request.gas_price.or(request.max_fee_per_gas).unwrap_or_default(),
+        nonce: None,
+        access_list: request.access_list.as_ref(),
+    };
+    use ol_ledger::ContractRuntime;
+    match ol_evm::Revm.transact(ctx.chain.spec(), state, &block, &call) {
+        Ok(outcome) => Ok(Some(outcome)),
+        Err(ol_ledger::ContractError::Refused(reason)) => Err(server_error(reason)),
+        Err(ol_ledger::ContractError::State(error)) => Err(internal(error)),
+    }
+}
+
+/// geth's error for a failed contract call: code 3 with the revert data, or
+/// the halt's reason.
+fn contract_failure(outcome: &ol_ledger::ContractOutcome) -> ErrorObjectOwned {
+    if let Some(halt) = &outcome.halt {
+        return server_error(format!("execution halted: {halt}"));
+    }
+    let reason = revert_reason(&outcome.output);
+    ErrorObjectOwned::owned(
+        errors::EXECUTION_REVERTED,
+        match reason {
+            Some(reason) => format!("execution reverted: {reason}"),
+            None => "execution reverted".to_string(),
+        },
+        Some(outcome.output.clone()),
+    )
+}
+
+/// The string of an `Error(string)` revert, if that is what `output` is.
+fn revert_reason(output: &[u8]) -> Option<String> {
+    use alloy_sol_types::SolError;
+    alloy_sol_types::Revert::abi_decode(output).ok().map(|revert| revert.reason)
+}
+
+/// The least gas limit with which the request succeeds, by bisection
+/// between what it used and the block's limit (refunds and the 63/64 rule
+/// make the gas used too little as a limit).
+fn estimate_contract_gas(
+    ctx: &RpcContext,
+    state: &HistoricalState,
+    request: &TransactionRequest,
+    used: u64,
+) -> RpcResult<u64> {
+    let succeeds = |limit: u64| -> RpcResult<bool> {
+        Ok(run_contract(ctx, state, request, Some(limit))?.is_some_and(|o| o.success))
+    };
+    let mut high = request.gas.unwrap_or(ctx.chain.spec().block_gas_limit);
+    let mut low = used.saturating_sub(1);
+    if succeeds(used)? {
+        return Ok(used);
+    }
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        if succeeds(mid)? {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    Ok(high)
 }
 
 /// Runs a call to a system contract on top of `state` as the next block
@@ -611,14 +758,7 @@ fn system_call(
             "system contract {to} is not payable: send no value (deposits are taken from the balance)"
         )));
     }
-    let header = state.header();
-    let block = ol_primitives::BlockEnv {
-        number: header.number() + 1,
-        timestamp: header.header.timestamp,
-        beneficiary: Address::ZERO,
-        base_fee: header.header.base_fee_per_gas.unwrap_or_default(),
-        gas_limit: ctx.chain.spec().block_gas_limit,
-    };
+    let block = next_block_env(ctx, state);
     let env = ol_ledger::system::CallEnv {
         spec: ctx.chain.spec(),
         block: &block,

@@ -12,6 +12,7 @@ pub mod attribution;
 pub mod blob;
 mod convert;
 pub mod datanet;
+pub mod dev;
 pub mod errors;
 pub mod eth;
 pub mod governance;
@@ -69,6 +70,7 @@ pub fn module(context: RpcContext) -> RpcModule<RpcContext> {
     agent::register(&mut module);
     attribution::register(&mut module);
     blob::register(&mut module);
+    dev::register(&mut module);
     module
 }
 

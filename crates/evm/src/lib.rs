@@ -1,0 +1,293 @@
+//! The OpenLedger EVM host: user contracts run in revm.
+//!
+//! [`Revm`] implements the ledger's [`ContractRuntime`] seam. revm reads the
+//! ledger's state through [`StateDatabase`] (accounts, storage, code by
+//! hash) and runs one transaction with Ethereum's Cancun rules (EIP-170 and
+//! EIP-3860 limits, EIP-3529 refunds); its resulting state is turned back
+//! into the ledger's [`StateChanges`]. Nothing is written here.
+//!
+//! Fees are the ledger's: revm runs with fee charging off (the sender has
+//! already bought the gas, and the ledger refunds it and pays the treasury
+//! and the producer afterwards), but sees the real gas price and base fee.
+//!
+//! Not here yet (phase 2): the system contracts as precompiles. Until then
+//! a call from a contract to a system account reverts with a reason, so it
+//! never reaches the native rules half-way; `BLOCKHASH` answers zero.
+
+use alloy_primitives::{Address, B256, Bytes, U256};
+use alloy_sol_types::{Revert, SolError};
+use ol_ledger::{
+    ChainSpec, ContractCall, ContractError, ContractOutcome, ContractRuntime, StateChanges,
+    StateError, StateView, state::EMPTY_CODE_HASH,
+};
+use ol_primitives::{BlockEnv, addresses};
+use revm::{
+    Context, Database, ExecuteEvm, MainBuilder, MainContext,
+    bytecode::Bytecode,
+    context::{
+        TxEnv,
+        result::{EVMError, ExecutionResult, Output},
+    },
+    context_interface::transaction::{AccessList, AccessListItem},
+    database_interface::DBErrorMarker,
+    handler::EthPrecompiles,
+    precompile::{Precompile, PrecompileId, PrecompileOutput, PrecompileResult, Precompiles},
+    primitives::hardfork::SpecId,
+    state::{AccountInfo, EvmState},
+};
+use std::sync::OnceLock;
+
+/// The Ethereum rules user contracts run under.
+pub const SPEC: SpecId = SpecId::CANCUN;
+
+/// What a contract calling a system account gets back until the system
+/// contracts are precompiles.
+pub const SYSTEM_CALL_UNAVAILABLE: &str =
+    "system contracts cannot be called from contracts yet; send a transaction to them directly";
+
+/// The revm-backed [`ContractRuntime`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Revm;
+
+impl ContractRuntime for Revm {
+    fn transact(
+        &self,
+        spec: &ChainSpec,
+        state: &dyn StateView,
+        env: &BlockEnv,
+        call: &ContractCall<'_>,
+    ) -> Result<ContractOutcome, ContractError> {
+        let context = Context::mainnet()
+            .with_db(StateDatabase { state })
+            .modify_cfg_chained(|cfg| {
+                cfg.spec = SPEC;
+                cfg.chain_id = spec.chain_id;
+                cfg.disable_fee_charge = true;
+                // The ledger checked the fee cap; `eth_call` may price at 0.
+                cfg.disable_base_fee = true;
+                cfg.disable_nonce_check = call.nonce.is_none();
+            })
+            .modify_block_chained(|block: &mut revm::context::BlockEnv| {
+                block.number = U256::from(env.number);
+                block.timestamp = U256::from(env.timestamp);
+                block.beneficiary = env.beneficiary;
+                block.basefee = env.base_fee;
+                block.gas_limit = env.gas_limit;
+                block.difficulty = U256::ZERO;
+                block.prevrandao = Some(B256::ZERO);
+                block.set_blob_excess_gas_and_price(0, 1);
+            });
+        let precompiles = EthPrecompiles { precompiles: precompiles(), spec: SPEC };
+        let mut evm = context.build_mainnet().with_precompiles(precompiles);
+        let result = evm.transact(tx_env(spec, call)).map_err(|error| match error {
+            EVMError::Database(DatabaseError(error)) => ContractError::State(error),
+            EVMError::Transaction(invalid) => ContractError::Refused(invalid.to_string()),
+            other => ContractError::State(StateError(format!("EVM failure: {other}"))),
+        })?;
+        Ok(outcome(result.result, &result.state))
+    }
+}
+
+fn tx_env(spec: &ChainSpec, call: &ContractCall<'_>) -> TxEnv {
+    let access_list = call
+        .access_list
+        .map(|list| {
+            AccessList(
+                list.iter()
+                    .map(|item| AccessListItem {
+                        address: item.address,
+                        storage_keys: item.storage_keys.clone(),
+                    })
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    TxEnv {
+        // EIP-2930 shape: one price per gas (the ledger's effective price)
+        // and an access list.
+        tx_type: 1,
+        caller: call.sender,
+        gas_limit: call.gas_limit,
+        gas_price: call.gas_price,
+        kind: call.kind,
+        value: call.value,
+        data: Bytes::copy_from_slice(call.input),
+        nonce: call.nonce.unwrap_or_default(),
+        chain_id: Some(spec.chain_id),
+        access_list,
+        gas_priority_fee: None,
+        ..TxEnv::default()
+    }
+}
+
+/// The ledger's view of revm's result.
+fn outcome(result: ExecutionResult, state: &EvmState) -> ContractOutcome {
+    let changes = state_changes(state);
+    match result {
+        ExecutionResult::Success { gas, logs, output, .. } => {
+            let (output, created) = match output {
+                Output::Call(bytes) => (bytes, None),
+                Output::Create(_, address) => (Bytes::new(), address),
+            };
+            ContractOutcome {
+                success: true,
+                gas_used: gas.tx_gas_used(),
+                output,
+                logs,
+                created,
+                halt: None,
+                changes,
+            }
+        }
+        ExecutionResult::Revert { gas, output, .. } => ContractOutcome {
+            success: false,
+            gas_used: gas.tx_gas_used(),
+            output,
+            changes,
+            ..ContractOutcome::default()
+        },
+        ExecutionResult::Halt { reason, gas, .. } => ContractOutcome {
+            success: false,
+            gas_used: gas.tx_gas_used(),
+            halt: Some(format!("{reason:?}")),
+            changes,
+            ..ContractOutcome::default()
+        },
+    }
+}
+
+/// revm's touched accounts as ledger changes. An account revm only loaded,
+/// or that EIP-161 leaves empty and never existed, is not written.
+fn state_changes(state: &EvmState) -> StateChanges {
+    let mut changes = StateChanges::default();
+    for (address, account) in state {
+        if !account.is_touched() {
+            continue;
+        }
+        if account.is_selfdestructed() {
+            // EIP-6780: only an account created in this transaction is
+            // destroyed, so its storage is only what it wrote here.
+            changes.accounts.insert(*address, ol_ledger::Account::default());
+            let slots = changes.storage.entry(*address).or_default();
+            for slot in account.storage.keys() {
+                slots.insert(B256::from(*slot), U256::ZERO);
+            }
+            continue;
+        }
+        let info = &account.info;
+        let ledger_account = ol_ledger::Account {
+            nonce: info.nonce,
+            balance: info.balance,
+            code_hash: info.code_hash,
+        };
+        if ledger_account.is_empty() && account.is_loaded_as_not_existing() {
+            continue;
+        }
+        changes.accounts.insert(*address, ledger_account);
+        if account.is_created()
+            && info.code_hash != EMPTY_CODE_HASH
+            && let Some(code) = &info.code
+        {
+            changes.code.insert(info.code_hash, code.original_bytes());
+        }
+        let slots: Vec<_> = account.changed_storage_slots().collect();
+        if !slots.is_empty() {
+            let entry = changes.storage.entry(*address).or_default();
+            for (slot, value) in slots {
+                entry.insert(B256::from(*slot), value.present_value);
+            }
+        }
+    }
+    changes
+}
+
+/// The Cancun precompiles, plus a reverting stand-in at every system
+/// account but the treasury (phase 2 puts the system contracts there).
+fn precompiles() -> &'static Precompiles {
+    static PRECOMPILES: OnceLock<Precompiles> = OnceLock::new();
+    PRECOMPILES.get_or_init(|| {
+        let mut precompiles = Precompiles::cancun().clone();
+        let system = [
+            addresses::VESTING,
+            addresses::DATANETS,
+            addresses::MODELS,
+            addresses::INFERENCE,
+            addresses::STAKING,
+            addresses::AGENTS,
+            addresses::GOVERNANCE,
+        ];
+        precompiles.extend(system.into_iter().map(|address| {
+            Precompile::new(
+                PrecompileId::Custom("openledger-system".into()),
+                address,
+                system_unavailable,
+            )
+        }));
+        precompiles
+    })
+}
+
+fn system_unavailable(_input: &[u8], _gas_limit: u64, reservoir: u64) -> PrecompileResult {
+    let reason = Revert::from(SYSTEM_CALL_UNAVAILABLE).abi_encode();
+    Ok(PrecompileOutput::revert(0, reason.into(), reservoir))
+}
+
+/// A ledger state read failure, as revm's database error.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct DatabaseError(pub StateError);
+
+impl DBErrorMarker for DatabaseError {}
+
+/// revm's [`Database`] over the ledger's [`StateView`].
+pub struct StateDatabase<'a> {
+    /// The state revm reads.
+    pub state: &'a dyn StateView,
+}
+
+impl std::fmt::Debug for StateDatabase<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StateDatabase")
+    }
+}
+
+impl Database for StateDatabase<'_> {
+    type Error = DatabaseError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, DatabaseError> {
+        let Some(account) = self.state.account(&address).map_err(DatabaseError)? else {
+            return Ok(None);
+        };
+        // `code: None`: revm loads the code by hash when it needs it.
+        let mut info = AccountInfo::default()
+            .with_balance(account.balance)
+            .with_nonce(account.nonce)
+            .with_code_hash(account.code_hash);
+        info.code = (account.code_hash == EMPTY_CODE_HASH).then(Bytecode::default);
+        Ok(Some(info))
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, DatabaseError> {
+        if code_hash == EMPTY_CODE_HASH {
+            return Ok(Bytecode::default());
+        }
+        match self.state.code(&code_hash).map_err(DatabaseError)? {
+            Some(code) => Ok(Bytecode::new_raw(code)),
+            None => Err(DatabaseError(StateError(format!(
+                "code {code_hash} is referenced by an account but not stored"
+            )))),
+        }
+    }
+
+    fn storage(&mut self, address: Address, slot: U256) -> Result<U256, DatabaseError> {
+        self.state.storage(&address, &B256::from(slot)).map_err(DatabaseError)
+    }
+
+    fn block_hash(&mut self, _number: u64) -> Result<B256, DatabaseError> {
+        // The ledger's state does not hold block hashes yet (phase 2).
+        Ok(B256::ZERO)
+    }
+}
+
+#[cfg(test)]
+mod tests;
