@@ -76,10 +76,15 @@ impl Node {
     /// Sends a call to the staking contract from dev account `from` and
     /// waits for a successful receipt; returns its block's timestamp.
     async fn succeed(&mut self, from: u32, input: Vec<u8>) -> u64 {
+        self.succeed_with_gas(from, input, 2_000_000).await
+    }
+
+    /// As [`Node::succeed`] with exactly `gas_limit`.
+    async fn succeed_with_gas(&mut self, from: u32, input: Vec<u8>, gas_limit: u64) -> u64 {
         let tx = TxEip1559 {
             chain_id: dev::DEV_CHAIN_ID,
             nonce: self.nonces[from as usize],
-            gas_limit: 2_000_000,
+            gas_limit,
             max_fee_per_gas: 4_000_000_000,
             max_priority_fee_per_gas: 1_000_000_000,
             to: TxKind::Call(STAKING),
@@ -170,4 +175,23 @@ async fn staking_is_served_over_rpc() {
         assert!(!error.message().is_empty());
     }
     node.handle.stop().await;
+}
+
+/// An estimate on the head is made for the block the node seals next, at
+/// its time: unstaking in a later second appends vote checkpoints (new
+/// storage) where the head's own time would only overwrite them, so an
+/// estimate at the head's time ran out of gas.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_estimate_pays_for_the_next_block() {
+    let mut node = Node::start().await;
+    let stake = IStaking::stakeCall { validator: address(1), amount: open(100) };
+    let staked_at = node.succeed(1, stake.abi_encode()).await;
+    node.ok("evm_setNextBlockTimestamp", vec![json!(staked_at + 5)]).await;
+    let unstake = IStaking::unstakeCall { validator: address(1), amount: open(40) };
+    let request =
+        json!({ "from": address(1), "to": STAKING, "data": Bytes::from(unstake.abi_encode()) });
+    let estimate = node.ok("eth_estimateGas", vec![request]).await;
+    let estimate = u64::from_str_radix(estimate.as_str().unwrap().trim_start_matches("0x"), 16);
+    let unstaked_at = node.succeed_with_gas(1, unstake.abi_encode(), estimate.unwrap()).await;
+    assert_eq!(unstaked_at, staked_at + 5);
 }
