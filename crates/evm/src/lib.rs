@@ -10,17 +10,16 @@
 //! already bought the gas, and the ledger refunds it and pays the treasury
 //! and the producer afterwards), but sees the real gas price and base fee.
 //!
-//! Not here yet (phase 2): the system contracts as precompiles. Until then
-//! a call from a contract to a system account reverts with a reason, so it
-//! never reaches the native rules half-way; `BLOCKHASH` answers zero.
+//! The system contracts are precompiles at their addresses ([`system`]): a
+//! contract calls them as it calls any contract, and their native rules
+//! write through revm's journal. Not here yet: `BLOCKHASH` answers zero.
 
 use alloy_primitives::{Address, B256, Bytes, U256};
-use alloy_sol_types::{Revert, SolError};
 use ol_ledger::{
     ChainSpec, ContractCall, ContractError, ContractOutcome, ContractRuntime, StateChanges,
-    StateError, StateView, state::EMPTY_CODE_HASH,
+    StateError, StateView, content::ContentSource, state::EMPTY_CODE_HASH,
 };
-use ol_primitives::{BlockEnv, addresses};
+use ol_primitives::BlockEnv;
 use revm::{
     Context, Database, ExecuteEvm, MainBuilder, MainContext,
     bytecode::Bytecode,
@@ -30,20 +29,16 @@ use revm::{
     },
     context_interface::transaction::{AccessList, AccessListItem},
     database_interface::DBErrorMarker,
-    handler::EthPrecompiles,
-    precompile::{Precompile, PrecompileId, PrecompileOutput, PrecompileResult, Precompiles},
     primitives::hardfork::SpecId,
     state::{AccountInfo, EvmState},
 };
-use std::sync::OnceLock;
+
+pub mod system;
+
+use system::SystemPrecompiles;
 
 /// The Ethereum rules user contracts run under.
 pub const SPEC: SpecId = SpecId::CANCUN;
-
-/// What a contract calling a system account gets back until the system
-/// contracts are precompiles.
-pub const SYSTEM_CALL_UNAVAILABLE: &str =
-    "system contracts cannot be called from contracts yet; send a transaction to them directly";
 
 /// The revm-backed [`ContractRuntime`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,6 +51,7 @@ impl ContractRuntime for Revm {
         state: &dyn StateView,
         env: &BlockEnv,
         call: &ContractCall<'_>,
+        content: &dyn ContentSource,
     ) -> Result<ContractOutcome, ContractError> {
         let context = Context::mainnet()
             .with_db(StateDatabase { state })
@@ -77,7 +73,7 @@ impl ContractRuntime for Revm {
                 block.prevrandao = Some(B256::ZERO);
                 block.set_blob_excess_gas_and_price(0, 1);
             });
-        let precompiles = EthPrecompiles { precompiles: precompiles(), spec: SPEC };
+        let precompiles = SystemPrecompiles::new(SPEC, spec, *env, content);
         let mut evm = context.build_mainnet().with_precompiles(precompiles);
         let result = evm.transact(tx_env(spec, call)).map_err(|error| match error {
             EVMError::Database(DatabaseError(error)) => ContractError::State(error),
@@ -180,10 +176,11 @@ fn state_changes(state: &EvmState) -> StateChanges {
             balance: info.balance,
             code_hash: info.code_hash,
         };
-        if ledger_account.is_empty() && account.is_loaded_as_not_existing() {
-            continue;
+        // A system contract keeps storage with no account record: its
+        // storage is written even when the account itself is not.
+        if !(ledger_account.is_empty() && account.is_loaded_as_not_existing()) {
+            changes.accounts.insert(*address, ledger_account);
         }
-        changes.accounts.insert(*address, ledger_account);
         if account.is_created()
             && info.code_hash != EMPTY_CODE_HASH
             && let Some(code) = &info.code
@@ -199,37 +196,6 @@ fn state_changes(state: &EvmState) -> StateChanges {
         }
     }
     changes
-}
-
-/// The Cancun precompiles, plus a reverting stand-in at every system
-/// account but the treasury (phase 2 puts the system contracts there).
-fn precompiles() -> &'static Precompiles {
-    static PRECOMPILES: OnceLock<Precompiles> = OnceLock::new();
-    PRECOMPILES.get_or_init(|| {
-        let mut precompiles = Precompiles::cancun().clone();
-        let system = [
-            addresses::VESTING,
-            addresses::DATANETS,
-            addresses::MODELS,
-            addresses::INFERENCE,
-            addresses::STAKING,
-            addresses::AGENTS,
-            addresses::GOVERNANCE,
-        ];
-        precompiles.extend(system.into_iter().map(|address| {
-            Precompile::new(
-                PrecompileId::Custom("openledger-system".into()),
-                address,
-                system_unavailable,
-            )
-        }));
-        precompiles
-    })
-}
-
-fn system_unavailable(_input: &[u8], _gas_limit: u64, reservoir: u64) -> PrecompileResult {
-    let reason = Revert::from(SYSTEM_CALL_UNAVAILABLE).abi_encode();
-    Ok(PrecompileOutput::revert(0, reason.into(), reservoir))
 }
 
 /// A ledger state read failure, as revm's database error.

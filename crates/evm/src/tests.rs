@@ -1,11 +1,14 @@
 //! User contracts through signed transactions and the ledger's
 //! `execute_block`, with hand-assembled bytecode.
 
+mod system_contracts;
+
 use super::*;
 use alloy_consensus::{Header, SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_primitives::{Log, TxKind, keccak256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{Revert, SolError};
 use ol_ledger::{
     BlockOutcome, ExecutionMode, Genesis, InvalidTransaction, MemoryState, NoContent,
     execute_block, genesis::Allocation,
@@ -57,13 +60,6 @@ fn revert_runtime() -> Vec<u8> {
     let mut code = vec![0x60, 0x01, 0x60, 0x00, 0x55]; // sstore(0, 1)
     code.extend([0x60, len, 0x60, 0x11, 0x60, 0x00, 0x39, 0x60, len, 0x60, 0x00, 0xfd]);
     code.extend(reason);
-    code
-}
-
-/// Calls the datanets system contract and stores `1 + success` in slot 1.
-fn system_caller_runtime() -> Vec<u8> {
-    let mut code = vec![0x60, 0x00, 0x80, 0x80, 0x80, 0x80, 0x61, 0x10, 0x02, 0x5a, 0xf1];
-    code.extend([0x60, 0x01, 0x01, 0x60, 0x01, 0x55, 0x00]);
     code
 }
 
@@ -220,7 +216,7 @@ fn deploy_store_log_and_read_back() {
         nonce: None,
         access_list: None,
     };
-    let read = Revm.transact(&chain.spec, &chain.state, &chain.env(), &call).unwrap();
+    let read = Revm.transact(&chain.spec, &chain.state, &chain.env(), &call, &NoContent).unwrap();
     assert!(read.success);
     assert_eq!(read.output.as_ref(), word(42).as_slice());
     assert_eq!(chain.total(), Amount::total_supply().wei());
@@ -259,7 +255,8 @@ fn revert_with_reason_changes_only_nonce_and_fees() {
         nonce: None,
         access_list: None,
     };
-    let outcome = Revm.transact(&chain.spec, &chain.state, &chain.env(), &call).unwrap();
+    let outcome =
+        Revm.transact(&chain.spec, &chain.state, &chain.env(), &call, &NoContent).unwrap();
     assert!(!outcome.success);
     assert_eq!(outcome.output.as_ref(), Revert::from("nope").abi_encode().as_slice());
     assert_eq!(chain.total(), Amount::total_supply().wei());
@@ -303,17 +300,6 @@ fn value_transfer_to_a_contract_runs_its_code() {
     assert_eq!(out.receipts[0].logs().len(), 1, "the code ran");
     assert_eq!(chain.account(&contract).balance, U256::from(1_000));
     assert_eq!(chain.total(), Amount::total_supply().wei());
-}
-
-#[test]
-fn a_contract_calling_a_system_contract_is_refused_cleanly() {
-    let mut chain = Chain::new();
-    let contract = chain.create(&system_caller_runtime());
-    let out = chain.send(1, TxKind::Call(contract), U256::ZERO, vec![], 200_000);
-    assert!(out.receipts[0].success(), "the outer call goes on");
-    let slot = B256::from(U256::from(1));
-    assert_eq!(chain.state.storage(&contract, &slot).unwrap(), U256::from(1), "CALL returned 0");
-    assert!(!out.changes.accounts.contains_key(&addresses::DATANETS));
 }
 
 #[test]

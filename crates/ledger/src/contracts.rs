@@ -12,6 +12,7 @@
 //! sender's nonce and moves the value.
 
 use crate::{
+    content::ContentSource,
     fees::ChainSpec,
     state::{StateChanges, StateError, StateView},
 };
@@ -87,12 +88,15 @@ pub trait ContractRuntime: Send + Sync {
     }
 
     /// Executes `call` on top of `state` in block `env`; nothing is written.
+    /// `content` answers the system contracts a contract calls (datanets and
+    /// challenges read contribution bytes through it).
     fn transact(
         &self,
         spec: &ChainSpec,
         state: &dyn StateView,
         env: &BlockEnv,
         call: &ContractCall<'_>,
+        content: &dyn ContentSource,
     ) -> Result<ContractOutcome, ContractError>;
 }
 
@@ -111,6 +115,7 @@ impl ContractRuntime for NoContracts {
         _state: &dyn StateView,
         _env: &BlockEnv,
         _call: &ContractCall<'_>,
+        _content: &dyn ContentSource,
     ) -> Result<ContractOutcome, ContractError> {
         Err(ContractError::Refused("contract creation is not supported on this chain yet".into()))
     }

@@ -199,7 +199,7 @@ pub fn apply_transaction<S: StateView>(
                 nonce: Some(envelope.nonce()),
                 access_list: envelope.access_list(),
             };
-            let outcome = match contracts.transact(spec, &before, env, &call) {
+            let outcome = match contracts.transact(spec, &before, env, &call, content) {
                 Ok(outcome) => outcome,
                 Err(ContractError::State(error)) => return Err(error),
                 Err(ContractError::Refused(reason)) => {

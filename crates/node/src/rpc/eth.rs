@@ -683,7 +683,7 @@ fn run_contract(
         access_list: request.access_list.as_ref(),
     };
     use ol_ledger::ContractRuntime;
-    match ol_evm::Revm.transact(ctx.chain.spec(), state, &block, &call) {
+    match ol_evm::Revm.transact(ctx.chain.spec(), state, &block, &call, ctx.chain.content()) {
         Ok(outcome) => Ok(Some(outcome)),
         Err(ol_ledger::ContractError::Refused(reason)) => Err(server_error(reason)),
         Err(ol_ledger::ContractError::State(error)) => Err(internal(error)),
