@@ -97,6 +97,7 @@ impl RpcHarness {
             blobs,
             indexes,
             inference: None,
+            filters: Default::default(),
         };
         let module = ol_node::rpc::module(context);
         Self { runtime, module, data_dir }
@@ -208,6 +209,12 @@ pub fn rpc_seeds() -> Vec<(String, String)> {
         ("eth_getProof", "eth_getProof", json!([funded, [B256::ZERO], "latest"])),
         ("ol_getBalanceBreakdown", "ol_getBalanceBreakdown", json!([funded])),
         ("eth_subscribe", "eth_subscribe", json!(["newHeads"])),
+        ("eth_subscribe-logs", "eth_subscribe", json!(["logs", {"address": funded}])),
+        ("eth_newFilter", "eth_newFilter", json!([{"address": funded, "topics": [null]}])),
+        ("eth_newBlockFilter", "eth_newBlockFilter", json!([])),
+        ("eth_getFilterChanges", "eth_getFilterChanges", json!(["0x1"])),
+        ("eth_getFilterLogs", "eth_getFilterLogs", json!(["0x1"])),
+        ("eth_uninstallFilter", "eth_uninstallFilter", json!(["0x1"])),
         ("unknown-method", "eth_doesNotExist", json!([])),
     ];
     seeds

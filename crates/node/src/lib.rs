@@ -210,6 +210,7 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
         blobs,
         indexes,
         inference: None,
+        filters: Default::default(),
     };
     if let Some(serving) = config.serving.clone() {
         let server =

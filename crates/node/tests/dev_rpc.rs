@@ -447,6 +447,7 @@ async fn production_node_refuses_dev_methods() {
         )),
         blobs,
         inference: None,
+        filters: Default::default(),
     };
     let (address, handle) =
         ol_node::rpc::serve(context, "127.0.0.1:0".parse().unwrap()).await.unwrap();

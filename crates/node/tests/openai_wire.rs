@@ -163,6 +163,7 @@ impl Node {
             blobs,
             indexes,
             inference: with_engine.then_some(engine as Arc<dyn InferenceEngine>),
+            filters: Default::default(),
         };
         let (address, server) = rpc::serve(context, "127.0.0.1:0".parse().expect("an address"))
             .await

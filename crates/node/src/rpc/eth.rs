@@ -103,7 +103,7 @@ pub fn register(module: &mut RpcModule<RpcContext>) {
         .expect("eth_subscribe is registered once");
 }
 
-type Method = fn(Params<'_>, &RpcContext) -> RpcResult<serde_json::Value>;
+pub(super) type Method = fn(Params<'_>, &RpcContext) -> RpcResult<serde_json::Value>;
 
 type Nullary = fn(&RpcContext) -> RpcResult<serde_json::Value>;
 
@@ -362,7 +362,7 @@ fn block_receipts(ctx: &RpcContext, number: u64) -> RpcResult<Vec<ol_primitives:
         .ok_or_else(|| internal(format!("receipts of block {number} are missing")))
 }
 
-fn header_by_number(ctx: &RpcContext, number: u64) -> RpcResult<SealedHeader> {
+pub(super) fn header_by_number(ctx: &RpcContext, number: u64) -> RpcResult<SealedHeader> {
     ctx.chain
         .store()
         .header_by_number(number)
@@ -789,6 +789,16 @@ fn eth_get_logs(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::V
     let mut p = Positional::new(params, "eth_getLogs")?;
     let filter: Filter = p.required("filter object")?;
     p.finish()?;
+    json(logs_in_range(ctx, &filter, "eth_getLogs")?)
+}
+
+/// The logs matching `filter` in the blocks it names, as `eth_getLogs`
+/// returns them (`method` names the caller in errors).
+pub(super) fn logs_in_range(
+    ctx: &RpcContext,
+    filter: &Filter,
+    method: &str,
+) -> RpcResult<Vec<RpcLog>> {
     let head = ctx.chain.head().number();
     let (from, to) = match filter.block_option {
         alloy_rpc_types_eth::FilterBlockOption::AtBlockHash(hash) => {
@@ -810,19 +820,19 @@ fn eth_get_logs(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::V
     };
     if from > to {
         return Err(invalid_params(format!(
-            "eth_getLogs: invalid block range: fromBlock {from} is after toBlock {to}"
+            "{method}: invalid block range: fromBlock {from} is after toBlock {to}"
         )));
     }
     let to = to.min(head);
     if from > head {
-        return json(Vec::<RpcLog>::new());
+        return Ok(Vec::new());
     }
     if to - from >= MAX_LOG_RANGE {
         return Err(server_error(format!(
             "query exceeds max block range {MAX_LOG_RANGE}: blocks {from}..={to}"
         )));
     }
-    json(find_logs(ctx, &filter, from, to)?)
+    find_logs(ctx, filter, from, to)
 }
 
 /// The logs of blocks `from..=to` (already clamped to the head and to
@@ -910,20 +920,39 @@ async fn subscribe(
     ctx: Arc<RpcContext>,
     _: jsonrpsee::Extensions,
 ) -> jsonrpsee::core::SubscriptionResult {
-    let kind: String = match params.sequence().next() {
-        Ok(kind) => kind,
+    let mut p = match Positional::new(params, "eth_subscribe") {
+        Ok(p) => p,
         Err(e) => {
-            pending.reject(invalid_params(format!("eth_subscribe: {}", e.message()))).await;
+            pending.reject(e).await;
             return Ok(());
         }
     };
-    if kind != "newHeads" {
-        pending
-            .reject(invalid_params(format!(
-                "eth_subscribe: unsupported subscription {kind:?}; supported: \"newHeads\""
-            )))
-            .await;
-        return Ok(());
+    let kind: String = match p.required("subscription kind") {
+        Ok(kind) => kind,
+        Err(e) => {
+            pending.reject(e).await;
+            return Ok(());
+        }
+    };
+    match kind.as_str() {
+        "newHeads" => {}
+        "logs" => {
+            return match super::filter::subscription_filter(p) {
+                Ok(filter) => super::filter::stream_logs(pending, ctx, filter).await,
+                Err(e) => {
+                    pending.reject(e).await;
+                    Ok(())
+                }
+            };
+        }
+        _ => {
+            pending
+                .reject(invalid_params(format!(
+                    "eth_subscribe: unsupported subscription {kind:?}; supported: \"newHeads\", \"logs\""
+                )))
+                .await;
+            return Ok(());
+        }
     }
     let mut heads = ctx.chain.subscribe_heads();
     let sink = pending.accept().await?;

@@ -5,7 +5,7 @@
 //! `-32700` malformed JSON, `-32600` invalid request, `-32601` unknown
 //! method, `-32602` wrong parameters, `-32000` a transaction or call the
 //! chain refuses (with geth's wording), `-32603` a node failure. Namespaces:
-//! [`eth`] (and `net_`, `web3_`) and [`ol`] (OpenLedger-specific reads).
+//! [`eth`] (and `net_`, `web3_`; installed filters in [`filter`]) and [`ol`] (OpenLedger-specific reads).
 
 pub mod agent;
 pub mod attribution;
@@ -15,6 +15,7 @@ pub mod datanet;
 pub mod dev;
 pub mod errors;
 pub mod eth;
+pub mod filter;
 pub mod governance;
 pub mod inference;
 pub mod model;
@@ -55,12 +56,16 @@ pub struct RpcContext {
     pub indexes: Arc<crate::indexes::IndexService>,
     /// What serves the OpenAI-compatible API (`/v1/...`); `None`: no models.
     pub inference: Option<Arc<dyn crate::openai::InferenceEngine>>,
+    /// Filters installed with `eth_newFilter`/`eth_newBlockFilter`, shared
+    /// by every server of the node.
+    pub filters: Arc<filter::Filters>,
 }
 
 /// All methods of the node.
 pub fn module(context: RpcContext) -> RpcModule<RpcContext> {
     let mut module = RpcModule::new(context);
     eth::register(&mut module);
+    filter::register(&mut module);
     ol::register(&mut module);
     datanet::register(&mut module);
     model::register(&mut module);

@@ -1,0 +1,313 @@
+//! Live log filters over real JSON-RPC: `eth_subscribe("logs")` over
+//! WebSocket receives exactly the matching logs of new blocks (a user
+//! contract's LOG1 and the staking contract's `Staked`), polling filters
+//! (`eth_newFilter`, `eth_newBlockFilter`) report each change once, and
+//! malformed filters and ids are refused.
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use alloy_signer::SignerSync;
+use alloy_sol_types::{SolCall, SolEvent};
+use jsonrpsee::{
+    core::{
+        ClientError,
+        client::{ClientT, Subscription, SubscriptionClientT},
+        params::ArrayParams,
+    },
+    http_client::{HttpClient, HttpClientBuilder},
+    types::ErrorObjectOwned,
+    ws_client::{WsClient, WsClientBuilder},
+};
+use ol_ledger::staking::{IStaking, STAKING};
+use ol_node::{GenesisSource, NodeConfig, dev};
+use ol_primitives::Amount;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const TOPIC: [u8; 32] = [0xab; 32];
+const INVALID_PARAMS: i32 = -32602;
+
+/// Init code of a runtime that logs its first calldata word under [`TOPIC`]
+/// (the contract of `contracts.rs`).
+fn init_code() -> Vec<u8> {
+    let mut runtime = vec![
+        0x36, 0x15, 0x60, 0x36, 0x57, 0x60, 0x00, 0x35, 0x80, 0x60, 0x00, 0x55, 0x60, 0x00, 0x52,
+        0x7f,
+    ];
+    runtime.extend(TOPIC);
+    runtime.extend([0x60, 0x20, 0x60, 0x00, 0xa1, 0x00]);
+    runtime.extend([0x5b, 0x60, 0x00, 0x54, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
+    let mut code = vec![0x61, 0x00, runtime.len() as u8];
+    code.extend([0x80, 0x61, 0x00, 0x0d, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3]);
+    code.extend(runtime);
+    code
+}
+
+fn address(index: u32) -> Address {
+    dev::dev_signer(index).address()
+}
+
+fn topic(address: Address) -> B256 {
+    address.into_word()
+}
+
+struct Node {
+    client: HttpClient,
+    ws: WsClient,
+    nonces: [u64; 10],
+    handle: ol_node::NodeHandle,
+    _datadir: tempfile::TempDir,
+}
+
+impl Node {
+    async fn start() -> Self {
+        let datadir = tempfile::tempdir().expect("a temporary directory");
+        let handle = ol_node::launch(NodeConfig {
+            datadir: datadir.path().to_path_buf(),
+            genesis: GenesisSource::Dev,
+            dev: true,
+            http: "127.0.0.1:0".parse().expect("a literal socket address"),
+            ws: None,
+            block_time: Duration::ZERO,
+            metrics: None,
+            serving: None,
+        })
+        .await
+        .expect("the node starts");
+        let client = HttpClientBuilder::default()
+            .request_timeout(Duration::from_secs(60))
+            .build(format!("http://{}", handle.http))
+            .expect("an HTTP client");
+        let ws = WsClientBuilder::default()
+            .build(format!("ws://{}", handle.http))
+            .await
+            .expect("the HTTP port accepts WebSocket upgrades");
+        Self { client, ws, nonces: [0; 10], handle, _datadir: datadir }
+    }
+
+    async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, ErrorObjectOwned> {
+        let mut params = ArrayParams::new();
+        for arg in args {
+            params.insert(arg).expect("a JSON value serializes");
+        }
+        match self.client.request::<Value, _>(method, params).await {
+            Ok(value) => Ok(value),
+            Err(ClientError::Call(error)) => Err(error),
+            Err(error) => panic!("{method}: {error}"),
+        }
+    }
+
+    async fn ok(&self, method: &str, args: Vec<Value>) -> Value {
+        self.call(method, args).await.unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    async fn refused(&self, method: &str, args: Vec<Value>) -> ErrorObjectOwned {
+        match self.call(method, args.clone()).await {
+            Err(error) => error,
+            Ok(value) => panic!("{method}({args:?}) should be refused, got {value}"),
+        }
+    }
+
+    async fn subscribe_logs(&self, filter: Value) -> Result<Subscription<Value>, ClientError> {
+        let mut params = ArrayParams::new();
+        params.insert("logs").expect("a string serializes");
+        params.insert(filter).expect("a JSON value serializes");
+        self.ws.subscribe("eth_subscribe", params, "eth_unsubscribe").await
+    }
+
+    /// Sends a transaction from dev account `from` and waits for its
+    /// successful receipt.
+    async fn send(&mut self, from: u32, to: TxKind, input: Vec<u8>) -> Value {
+        let tx = TxEip1559 {
+            chain_id: dev::DEV_CHAIN_ID,
+            nonce: self.nonces[from as usize],
+            gas_limit: 2_000_000,
+            max_fee_per_gas: 10_000_000_000,
+            max_priority_fee_per_gas: 1_000_000_000,
+            to,
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: input.into(),
+        };
+        let signature = dev::dev_signer(from).sign_hash_sync(&tx.signature_hash()).expect("signs");
+        let raw = Bytes::from(TxEnvelope::from(tx.into_signed(signature)).encoded_2718());
+        let hash = self.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
+        self.nonces[from as usize] += 1;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let receipt = self.ok("eth_getTransactionReceipt", vec![hash.clone()]).await;
+            if !receipt.is_null() {
+                assert_eq!(receipt["status"], json!("0x1"), "{receipt}");
+                return receipt;
+            }
+            assert!(Instant::now() < deadline, "no receipt for {hash}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The next `count` notifications, then checks that no other arrives.
+async fn exactly(subscription: &mut Subscription<Value>, count: usize) -> Vec<Value> {
+    let mut logs = Vec::new();
+    for _ in 0..count {
+        let log = tokio::time::timeout(Duration::from_secs(10), subscription.next())
+            .await
+            .expect("a log arrives within 10 s")
+            .expect("the subscription stays open")
+            .expect("the log is JSON");
+        logs.push(log);
+    }
+    let more = tokio::time::timeout(Duration::from_millis(500), subscription.next()).await;
+    assert!(more.is_err(), "an unexpected notification: {more:?}");
+    logs
+}
+
+/// Keeps the fields a subscription notification carries (a receipt's log
+/// has the same, but nodes differ on `blockTimestamp`).
+fn core(log: &Value) -> Value {
+    let fields = [
+        "address",
+        "topics",
+        "data",
+        "blockHash",
+        "blockNumber",
+        "transactionHash",
+        "transactionIndex",
+        "logIndex",
+        "removed",
+    ];
+    fields
+        .iter()
+        .map(|f| (f.to_string(), log[*f].clone()))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_and_polling_filters_report_matching_logs() {
+    let mut node = Node::start().await;
+    let created = node.send(0, TxKind::Create, init_code()).await;
+    let contract: Address =
+        serde_json::from_value(created["contractAddress"].clone()).expect("an address");
+
+    let mut user_logs = node
+        .subscribe_logs(json!({"address": contract, "topics": [B256::from(TOPIC)]}))
+        .await
+        .unwrap();
+    // A null wildcard and an OR-list: stakes to validator 1 or 2 only.
+    let mut stakes = node
+        .subscribe_logs(json!({
+            "address": [STAKING],
+            "topics": [IStaking::Staked::SIGNATURE_HASH, null, [topic(address(1)), topic(address(2))]]
+        }))
+        .await
+        .unwrap();
+    let log_filter =
+        node.ok("eth_newFilter", vec![json!({"fromBlock": "earliest", "address": contract})]).await;
+    let block_filter = node.ok("eth_newBlockFilter", vec![]).await;
+    assert_eq!(node.ok("eth_getFilterChanges", vec![log_filter.clone()]).await, json!([]));
+
+    let word = |n: u64| B256::from(U256::from(n)).to_vec();
+    let stake = |validator: u32| {
+        IStaking::stakeCall { validator: address(validator), amount: Amount::from_open(10).wei() }
+            .abi_encode()
+    };
+    let receipts = [
+        node.send(0, TxKind::Call(contract), word(0x2a)).await,
+        node.send(1, TxKind::Call(STAKING), stake(1)).await,
+        node.send(2, TxKind::Call(STAKING), stake(3)).await,
+        node.send(0, TxKind::Call(contract), word(0x2b)).await,
+    ];
+    let receipt_logs = |i: usize| receipts[i]["logs"].as_array().expect("logs").clone();
+
+    let user = exactly(&mut user_logs, 2).await;
+    assert_eq!(core(&user[0]), core(&receipt_logs(0)[0]));
+    assert_eq!(core(&user[1]), core(&receipt_logs(3)[0]));
+    assert_eq!(user[0]["removed"], json!(false));
+    assert_eq!(user[1]["data"], json!(Bytes::from(word(0x2b))));
+
+    let staked = exactly(&mut stakes, 1).await;
+    let expected = receipt_logs(1)
+        .into_iter()
+        .find(|l| l["topics"][0] == json!(IStaking::Staked::SIGNATURE_HASH))
+        .expect("the stake emitted Staked");
+    assert_eq!(core(&staked[0]), core(&expected));
+    assert_eq!(staked[0]["topics"][1], json!(topic(address(1))));
+
+    // Polling: each change once, then nothing.
+    let changes = node.ok("eth_getFilterChanges", vec![log_filter.clone()]).await;
+    let changes = changes.as_array().expect("an array of logs");
+    assert_eq!(
+        changes.iter().map(core).collect::<Vec<_>>(),
+        user.iter().map(core).collect::<Vec<_>>()
+    );
+    assert_eq!(node.ok("eth_getFilterChanges", vec![log_filter.clone()]).await, json!([]));
+    let hashes = node.ok("eth_getFilterChanges", vec![block_filter.clone()]).await;
+    let sealed: Vec<Value> = receipts.iter().map(|r| r["blockHash"].clone()).collect();
+    assert_eq!(hashes, json!(sealed));
+    assert_eq!(node.ok("eth_getFilterChanges", vec![block_filter.clone()]).await, json!([]));
+    // eth_getFilterLogs re-reads the filter's whole range.
+    let all = node.ok("eth_getFilterLogs", vec![log_filter.clone()]).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(2), "{all}");
+
+    // Uninstalling.
+    assert_eq!(node.ok("eth_uninstallFilter", vec![log_filter.clone()]).await, json!(true));
+    assert_eq!(node.ok("eth_uninstallFilter", vec![log_filter.clone()]).await, json!(false));
+    for method in ["eth_getFilterChanges", "eth_getFilterLogs"] {
+        let error = node.refused(method, vec![log_filter.clone()]).await;
+        assert_eq!((error.code(), error.message()), (-32000, "filter not found"), "{method}");
+    }
+    let error = node.refused("eth_getFilterLogs", vec![block_filter.clone()]).await;
+    assert_eq!(error.message(), "filter not found", "block filters have no logs");
+
+    // Malformed filters and ids.
+    let malformed = [
+        json!({"address": "0x12"}),
+        json!({"topics": "0xab"}),
+        json!({"topics": [null, null, null, null, null]}),
+        json!({"fromBlock": "yesterday"}),
+        json!({"blockHash": B256::ZERO}),
+        json!({"adress": contract}),
+    ];
+    for filter in &malformed {
+        let error = node.refused("eth_newFilter", vec![filter.clone()]).await;
+        assert_eq!(error.code(), INVALID_PARAMS, "{filter}: {error}");
+        match node.subscribe_logs(filter.clone()).await {
+            Err(ClientError::Call(error)) => assert_eq!(error.code(), INVALID_PARAMS, "{filter}"),
+            other => panic!("eth_subscribe(logs, {filter}) should be refused, got {other:?}"),
+        }
+    }
+    for id in [json!("nope"), json!("0x"), json!(7), json!("0x123456789012345678901234567890123")] {
+        for method in ["eth_getFilterChanges", "eth_getFilterLogs", "eth_uninstallFilter"] {
+            let error = node.refused(method, vec![id.clone()]).await;
+            assert_eq!(error.code(), INVALID_PARAMS, "{method}({id}): {error}");
+        }
+    }
+    assert_eq!(node.refused("eth_newFilter", vec![]).await.code(), INVALID_PARAMS);
+    assert_eq!(node.refused("eth_newBlockFilter", vec![json!(1)]).await.code(), INVALID_PARAMS);
+
+    user_logs.unsubscribe().await.expect("eth_unsubscribe succeeds");
+    stakes.unsubscribe().await.expect("eth_unsubscribe succeeds");
+    node.handle.stop().await;
+}
+
+/// A node holds at most 1,000 filters; beyond, a clear error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_number_of_filters_is_bounded() {
+    let node = Node::start().await;
+    let mut batch = jsonrpsee::core::params::BatchRequestBuilder::new();
+    for _ in 0..ol_node::rpc::filter::MAX_FILTERS {
+        batch.insert("eth_newBlockFilter", ArrayParams::new()).expect("no parameters");
+    }
+    let answers = node.client.batch_request::<Value>(batch).await.expect("a batch");
+    let ids: Vec<Value> = answers.into_iter().map(|a| a.expect("installed")).collect();
+    let distinct: std::collections::HashSet<_> = ids.iter().map(Value::to_string).collect();
+    assert_eq!(distinct.len(), ids.len(), "ids are distinct");
+    let error = node.refused("eth_newFilter", vec![json!({})]).await;
+    assert_eq!(error.code(), -32000);
+    assert!(error.message().contains("too many filters"), "{error}");
+    assert_eq!(node.ok("eth_uninstallFilter", vec![ids[0].clone()]).await, json!(true));
+    node.ok("eth_newFilter", vec![json!({})]).await;
+    node.handle.stop().await;
+}
