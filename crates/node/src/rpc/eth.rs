@@ -582,12 +582,15 @@ pub(super) fn eth_estimate_gas(
     p.finish()?;
     let state = state_at(ctx, block)?;
     check_call(&state, &request)?;
+    // An estimate is for a transaction the node will include next: on the
+    // head it runs in the pending block, as anvil's does.
+    let env = call_env(ctx, &state, true);
     let input = request.input.input().map(|data| &data[..]).unwrap_or_default();
     let mut gas = fees::intrinsic_gas_of(input, request.access_list.as_ref());
-    if let Some(outcome) = system_call(ctx, &state, &request)? {
+    if let Some(outcome) = system_call(ctx, &state, &env, &request)? {
         gas += outcome.gas_used;
-    } else if let Some(outcome) = contract_call(ctx, &state, &request)? {
-        gas = estimate_contract_gas(ctx, &state, &request, outcome.gas_used)?;
+    } else if let Some(outcome) = contract_call(ctx, &state, &env, &request)? {
+        gas = estimate_contract_gas(ctx, &state, &env, &request, outcome.gas_used)?;
     }
     if let Some(limit) = request.gas
         && limit < gas
@@ -605,32 +608,35 @@ fn eth_call(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value
     let block: Option<BlockId> = p.optional("block")?;
     let _overrides: Option<serde_json::Value> = p.optional("state overrides")?;
     p.finish()?;
+    let pending = matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending)));
     let state = state_at(ctx, block)?;
     check_call(&state, &request)?;
-    if let Some(outcome) = system_call(ctx, &state, &request)? {
+    let env = call_env(ctx, &state, pending);
+    if let Some(outcome) = system_call(ctx, &state, &env, &request)? {
         return json(outcome.output);
     }
-    match contract_call(ctx, &state, &request)? {
+    match contract_call(ctx, &state, &env, &request)? {
         Some(outcome) => json(outcome.output),
         // An account without code returns no data.
         None => json(Bytes::new()),
     }
 }
 
-/// The environment of the block after `state`'s, as calls see it. On the
-/// head that is the block the node will seal next, at the node's clock (so
-/// an estimate pays for what the transaction will really do: a checkpoint
-/// written at a new block time costs more than one overwritten at the same
-/// time); on an older block, its own time, as geth does.
-fn next_block_env(ctx: &RpcContext, state: &HistoricalState) -> ol_primitives::BlockEnv {
+/// The block a call runs in. `pending` on the head: the block the node
+/// seals next, at the node's clock (so an estimate pays for what the
+/// transaction will really do — a vote checkpoint appended at a new block
+/// time costs more than one overwritten at the same time). Otherwise the
+/// block `state` ends with, its own number and time, as geth and anvil run
+/// `eth_call` at `latest` (`block.number` is the head's).
+fn call_env(ctx: &RpcContext, state: &HistoricalState, pending: bool) -> ol_primitives::BlockEnv {
     let header = state.header();
-    let timestamp = if header.number() == ctx.chain.head().number() {
-        ctx.chain.now().max(header.header.timestamp)
+    let (number, timestamp) = if pending && header.number() == ctx.chain.head().number() {
+        (header.number() + 1, ctx.chain.now().max(header.header.timestamp))
     } else {
-        header.header.timestamp
+        (header.number(), header.header.timestamp)
     };
     ol_primitives::BlockEnv {
-        number: header.number() + 1,
+        number,
         timestamp,
         beneficiary: Address::ZERO,
         base_fee: header.header.base_fee_per_gas.unwrap_or_default(),
@@ -644,9 +650,10 @@ fn next_block_env(ctx: &RpcContext, state: &HistoricalState) -> ol_primitives::B
 fn contract_call(
     ctx: &RpcContext,
     state: &HistoricalState,
+    block: &ol_primitives::BlockEnv,
     request: &TransactionRequest,
 ) -> RpcResult<Option<ol_ledger::ContractOutcome>> {
-    let outcome = match run_contract(ctx, state, request, None)? {
+    let outcome = match run_contract(ctx, state, block, request, None)? {
         Some(outcome) => outcome,
         None => return Ok(None),
     };
@@ -660,6 +667,7 @@ fn contract_call(
 fn run_contract(
     ctx: &RpcContext,
     state: &HistoricalState,
+    block: &ol_primitives::BlockEnv,
     request: &TransactionRequest,
     gas_limit: Option<u64>,
 ) -> RpcResult<Option<ol_ledger::ContractOutcome>> {
@@ -670,7 +678,6 @@ fn run_contract(
             return Ok(None);
         }
     }
-    let block = next_block_env(ctx, state);
     let input = request.input.input().map(|data| &data[..]).unwrap_or_default();
     let call = ol_ledger::ContractCall {
         sender: request.from.unwrap_or_default(),
@@ -683,7 +690,7 @@ fn run_contract(
         access_list: request.access_list.as_ref(),
     };
     use ol_ledger::ContractRuntime;
-    match ol_evm::Revm.transact(ctx.chain.spec(), state, &block, &call, ctx.chain.content()) {
+    match ol_evm::Revm.transact(ctx.chain.spec(), state, block, &call, ctx.chain.content()) {
         Ok(outcome) => Ok(Some(outcome)),
         Err(ol_ledger::ContractError::Refused(reason)) => Err(server_error(reason)),
         Err(ol_ledger::ContractError::State(error)) => Err(internal(error)),
@@ -719,11 +726,12 @@ fn revert_reason(output: &[u8]) -> Option<String> {
 fn estimate_contract_gas(
     ctx: &RpcContext,
     state: &HistoricalState,
+    block: &ol_primitives::BlockEnv,
     request: &TransactionRequest,
     used: u64,
 ) -> RpcResult<u64> {
     let succeeds = |limit: u64| -> RpcResult<bool> {
-        Ok(run_contract(ctx, state, request, Some(limit))?.is_some_and(|o| o.success))
+        Ok(run_contract(ctx, state, block, request, Some(limit))?.is_some_and(|o| o.success))
     };
     let mut high = request.gas.unwrap_or(ctx.chain.spec().block_gas_limit);
     let mut low = used.saturating_sub(1);
@@ -747,6 +755,7 @@ fn estimate_contract_gas(
 fn system_call(
     ctx: &RpcContext,
     state: &HistoricalState,
+    block: &ol_primitives::BlockEnv,
     request: &TransactionRequest,
 ) -> RpcResult<Option<ol_ledger::system::CallOutcome>> {
     let Some(alloy_primitives::TxKind::Call(to)) = request.to else { return Ok(None) };
@@ -758,10 +767,9 @@ fn system_call(
             "system contract {to} is not payable: send no value (deposits are taken from the balance)"
         )));
     }
-    let block = next_block_env(ctx, state);
     let env = ol_ledger::system::CallEnv {
         spec: ctx.chain.spec(),
-        block: &block,
+        block,
         caller: request.from.unwrap_or_default(),
         content: ctx.chain.content(),
     };
