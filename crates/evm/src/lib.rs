@@ -123,7 +123,9 @@ fn outcome(result: ExecutionResult, state: &EvmState) -> ContractOutcome {
         ExecutionResult::Success { gas, logs, output, .. } => {
             let (output, created) = match output {
                 Output::Call(bytes) => (bytes, None),
-                Output::Create(_, address) => (Bytes::new(), address),
+                // What the init code returned (the deployed code): what
+                // `eth_call` without `to` answers, as geth does.
+                Output::Create(bytes, address) => (bytes, address),
             };
             ContractOutcome {
                 success: true,
