@@ -42,6 +42,7 @@
 
 use super::{
     Attributed, IInference, Role, attribution_hash, credit, emit, inference, inference_slot,
+    leave_out_cut, split,
 };
 use crate::{
     agents::{self, AgentsReader, JailReason},
@@ -59,7 +60,6 @@ use crate::{
 use alloy_primitives::{Address, B256, U256};
 use ol_primitives::addresses::{INFERENCE, TREASURY};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 
 type Result<T> = std::result::Result<T, CallError>;
 
@@ -381,35 +381,26 @@ fn pay_contributors<S: StateView>(
     if amount.is_zero() {
         return Ok(U256::ZERO);
     }
-    // Contributors whose penalty score has reached the threshold in this
-    // datanet are cut, as in settlement: the others share their weight.
-    frame.gas.charge(gas::LOAD)?;
-    let threshold = DatanetsReader::new(&frame.state).penalty_threshold()?;
-    let mut weights: BTreeMap<Address, u64> = BTreeMap::new();
+    let mut weights = Vec::with_capacity(attribution.len());
     for entry in attribution {
-        frame.gas.charge(gas::LOAD * 4)?;
-        let mut datanets = DatanetsReader::new(&frame.state);
-        let Some(contribution) = datanets.contribution(entry.contributionId)? else {
+        frame.gas.charge(gas::LOAD * 3)?;
+        let Some(contribution) =
+            DatanetsReader::new(&frame.state).contribution(entry.contributionId)?
+        else {
             revert!("recomputed attribution names unknown contribution {}", entry.contributionId)
         };
-        if datanets.penalty_score(datanet, contribution.contributor)? < threshold {
-            *weights.entry(contribution.contributor).or_default() += u64::from(entry.bps);
-        }
+        weights.push((contribution.contributor, entry.bps));
     }
-    let total: u64 = weights.values().sum();
-    let mut credits: BTreeMap<Address, U256> = BTreeMap::new();
-    let mut role = Role::Contributor;
-    if total == 0 {
+    // Divided as a settlement divides its contributors' part.
+    leave_out_cut(frame, datanet, &mut weights)?;
+    let (credits, role) = if weights.is_empty() {
         frame.gas.charge(gas::LOAD)?;
-        credits.insert(DatanetsReader::new(&frame.state).owner(datanet)?, amount);
-        role = Role::DatanetOwner;
-    }
-    for (contributor, weight) in weights {
-        if weight > 0 {
-            credits.insert(contributor, amount * U256::from(weight) / U256::from(total));
-        }
-    }
-    let paid = credits.values().fold(U256::ZERO, |sum, amount| sum + amount);
+        let owner = DatanetsReader::new(&frame.state).owner(datanet)?;
+        (vec![(owner, amount)], Role::DatanetOwner)
+    } else {
+        (split::divide(amount, &weights), Role::Contributor)
+    };
+    let paid = credits.iter().fold(U256::ZERO, |sum, (_, amount)| sum + amount);
     move_balance(frame, TREASURY, INFERENCE, paid)?;
     for (account, share) in credits {
         credit(frame, inference_id, model, account, role, Some(datanet), share)?;

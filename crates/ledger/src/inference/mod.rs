@@ -480,19 +480,30 @@ fn attributed_contributors<S: StateView>(
     if total != u32::from(BPS_WHOLE) {
         revert!("attribution weights sum to {total} bps; they must sum to exactly 10000");
     }
+    leave_out_cut(frame, settlement.datanetId, &mut weights)?;
+    Ok(weights)
+}
+
+/// Leaves out of `weights` the contributors whose penalty score in
+/// `datanet` has reached the threshold: their rewards there are cut, and
+/// the others share their weight. Settlement and challenges both use it.
+fn leave_out_cut<S: StateView>(
+    frame: &mut Frame<'_, S>,
+    datanet: u64,
+    weights: &mut Vec<(Address, u16)>,
+) -> Result<()> {
     frame.gas.charge(2 * gas::LOAD)?;
     let threshold = DatanetsReader::new(&frame.state).penalty_threshold()?;
     let mut cut = std::collections::BTreeMap::new();
-    for (contributor, _) in &weights {
+    for (contributor, _) in weights.iter() {
         if !cut.contains_key(contributor) {
             frame.gas.charge(gas::LOAD)?;
-            let score = DatanetsReader::new(&frame.state)
-                .penalty_score(settlement.datanetId, *contributor)?;
+            let score = DatanetsReader::new(&frame.state).penalty_score(datanet, *contributor)?;
             cut.insert(*contributor, score >= threshold);
         }
     }
     weights.retain(|(contributor, _)| !cut[contributor]);
-    Ok(weights)
+    Ok(())
 }
 
 /// Who pays: checks the authorisation (signed or deposit), marks the nonce

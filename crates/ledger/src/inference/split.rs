@@ -98,21 +98,32 @@ pub fn split(fee: U256, platform_fee: U256, shares: Shares, weights: &[(Address,
         ..Split::default()
     };
     let contributors_part = part(rest, shares.contributors);
-    let earning: u32 = weights.iter().map(|(_, bps)| u32::from(*bps)).sum();
-    if earning == 0 {
+    if weights.iter().all(|(_, bps)| *bps == 0) {
         out.unattributed = contributors_part;
     } else {
-        let mut by_contributor: BTreeMap<Address, U256> = BTreeMap::new();
-        for (contributor, bps) in weights {
-            *by_contributor.entry(*contributor).or_default() +=
-                contributors_part * U256::from(*bps) / U256::from(earning);
-        }
-        out.contributors = by_contributor.into_iter().filter(|(_, a)| !a.is_zero()).collect();
+        out.contributors = divide(contributors_part, weights);
     }
     let distributed = out.total();
     // Never negative: every part rounds down and the shares sum to a whole.
     out.treasury = fee - distributed;
     out
+}
+
+/// Divides `amount` among `weights` (contributor, bps) in proportion to
+/// their bps, each entry rounded down, aggregated per contributor (ordered
+/// by address, zero amounts left out). What rounding leaves is the caller's.
+/// Empty weights give nothing.
+pub fn divide(amount: U256, weights: &[(Address, u16)]) -> Vec<(Address, U256)> {
+    let total: u32 = weights.iter().map(|(_, bps)| u32::from(*bps)).sum();
+    if total == 0 {
+        return Vec::new();
+    }
+    let mut by_contributor: BTreeMap<Address, U256> = BTreeMap::new();
+    for (contributor, bps) in weights {
+        *by_contributor.entry(*contributor).or_default() +=
+            amount * U256::from(*bps) / U256::from(total);
+    }
+    by_contributor.into_iter().filter(|(_, a)| !a.is_zero()).collect()
 }
 
 #[cfg(test)]
