@@ -4,75 +4,25 @@
 //! completion times, votes and delegates, `ol_stakingInfo` the totals and
 //! parameters, and malformed parameters are refused.
 
+mod common;
+
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, Bytes, TxKind, U256};
+use alloy_primitives::{Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_sol_types::SolCall;
-use jsonrpsee::{
-    core::{ClientError, client::ClientT, params::ArrayParams},
-    http_client::{HttpClient, HttpClientBuilder},
-    types::ErrorObjectOwned,
-};
+use common::{Node, address};
 use ol_ledger::staking::{self, IStaking, STAKING};
-use ol_node::{GenesisSource, NodeConfig, dev};
+use ol_node::dev;
 use ol_primitives::Amount;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::{Duration, Instant};
-
-fn address(index: u32) -> Address {
-    dev::dev_signer(index).address()
-}
 
 fn open(amount: u64) -> U256 {
     Amount::from_open(amount).wei()
 }
 
-struct Node {
-    client: HttpClient,
-    nonces: [u64; 10],
-    handle: ol_node::NodeHandle,
-    _datadir: tempfile::TempDir,
-}
-
 impl Node {
-    async fn start() -> Self {
-        let datadir = tempfile::tempdir().unwrap();
-        let handle = ol_node::launch(NodeConfig {
-            datadir: datadir.path().to_path_buf(),
-            genesis: GenesisSource::Dev,
-            dev: true,
-            http: "127.0.0.1:0".parse().unwrap(),
-            ws: None,
-            block_time: Duration::ZERO,
-            metrics: None,
-            serving: None,
-        })
-        .await
-        .unwrap();
-        let client = HttpClientBuilder::default()
-            .request_timeout(Duration::from_secs(60))
-            .build(format!("http://{}", handle.http))
-            .unwrap();
-        Self { client, nonces: [0; 10], handle, _datadir: datadir }
-    }
-
-    async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, ErrorObjectOwned> {
-        let mut params = ArrayParams::new();
-        for arg in args {
-            params.insert(arg).unwrap();
-        }
-        match self.client.request::<Value, _>(method, params).await {
-            Ok(value) => Ok(value),
-            Err(ClientError::Call(error)) => Err(error),
-            Err(error) => panic!("{method}: {error}"),
-        }
-    }
-
-    async fn ok(&self, method: &str, args: Vec<Value>) -> Value {
-        self.call(method, args).await.unwrap_or_else(|e| panic!("{method}: {e}"))
-    }
-
     /// Sends a call to the staking contract from dev account `from` and
     /// waits for a successful receipt; returns its block's timestamp.
     async fn succeed(&mut self, from: u32, input: Vec<u8>) -> u64 {
