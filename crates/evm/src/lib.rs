@@ -12,7 +12,8 @@
 //!
 //! The system contracts are precompiles at their addresses ([`system`]): a
 //! contract calls them as it calls any contract, and their native rules
-//! write through revm's journal. Not here yet: `BLOCKHASH` answers zero.
+//! write through revm's journal. `BLOCKHASH` reads the node's block index
+//! through [`ol_ledger::StateView::block_hash`].
 
 use alloy_primitives::{Address, B256, Bytes, U256};
 use ol_ledger::{
@@ -251,9 +252,10 @@ impl Database for StateDatabase<'_> {
         self.state.storage(&address, &B256::from(slot)).map_err(DatabaseError)
     }
 
-    fn block_hash(&mut self, _number: u64) -> Result<B256, DatabaseError> {
-        // The ledger's state does not hold block hashes yet (phase 2).
-        Ok(B256::ZERO)
+    fn block_hash(&mut self, number: u64) -> Result<B256, DatabaseError> {
+        // revm asks only within the 256 blocks below the executing one; a
+        // state that does not know the chain (tests, genesis) answers zero.
+        Ok(self.state.block_hash(number).map_err(DatabaseError)?.unwrap_or_default())
     }
 }
 

@@ -58,6 +58,14 @@ pub trait StateView {
     /// The code whose keccak256 is `code_hash`, `None` if no account ever
     /// deployed it (the empty code hash may answer `None` or empty bytes).
     fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError>;
+    /// The hash of block `number` of the chain this state belongs to, at or
+    /// below the block whose state this is (`BLOCKHASH` reads it for the
+    /// block being built on this state); `None` when not known here. The
+    /// EVM asks only for the 256 blocks below the one executing.
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StateError> {
+        let _ = number;
+        Ok(None)
+    }
 }
 
 impl<T: StateView + ?Sized> StateView for &T {
@@ -69,6 +77,9 @@ impl<T: StateView + ?Sized> StateView for &T {
     }
     fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError> {
         (**self).code(code_hash)
+    }
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StateError> {
+        (**self).block_hash(number)
     }
 }
 
@@ -179,6 +190,10 @@ impl<S: StateView> StateView for Overlay<S> {
             Some(code) => Ok(Some(code.clone())),
             None => self.base.code(code_hash),
         }
+    }
+
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StateError> {
+        self.base.block_hash(number)
     }
 }
 

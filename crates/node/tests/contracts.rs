@@ -143,3 +143,97 @@ async fn deploy_call_and_read_a_contract() {
     assert_eq!(logs[0]["data"], json!(Bytes::from(word)));
     handle.stop().await;
 }
+
+/// Init code deploying a runtime that takes a block number as its first
+/// calldata word, stores `BLOCKHASH(number)` in slot 0 and returns it.
+fn blockhash_init_code() -> Vec<u8> {
+    let runtime = [
+        0x60, 0x00, 0x35, 0x40, 0x80, 0x60, 0x00, 0x55, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00,
+        0xf3,
+    ];
+    let mut code =
+        vec![0x60, runtime.len() as u8, 0x80, 0x60, 0x0b, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3];
+    code.extend(runtime);
+    code
+}
+
+fn quantity(value: &Value) -> u64 {
+    u64::from_str_radix(value.as_str().expect("a hex quantity").trim_start_matches("0x"), 16)
+        .expect("a hex quantity")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blockhash_reads_the_chain_s_recent_blocks() {
+    let datadir = tempfile::tempdir().expect("a temporary directory");
+    let handle = ol_node::launch(NodeConfig {
+        datadir: datadir.path().to_path_buf(),
+        genesis: GenesisSource::Dev,
+        dev: true,
+        http: "127.0.0.1:0".parse().expect("a literal socket address"),
+        ws: None,
+        block_time: Duration::ZERO,
+        metrics: None,
+        serving: None,
+    })
+    .await
+    .expect("the node starts");
+    let client = HttpClientBuilder::default()
+        .build(format!("http://{}", handle.http))
+        .expect("an HTTP client");
+    let tx = |nonce: u64, to: TxKind, input: Vec<u8>| TxEip1559 {
+        chain_id: dev::DEV_CHAIN_ID,
+        nonce,
+        gas_limit: 300_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to,
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: input.into(),
+    };
+    let deployed = send(&client, tx(0, TxKind::Create, blockhash_init_code())).await;
+    assert_eq!(deployed["status"], json!("0x1"), "{deployed}");
+    let contract: Address = serde_json::from_value(deployed["contractAddress"].clone()).unwrap();
+    let hash_of = |n: u64| {
+        let client = client.clone();
+        async move {
+            let block =
+                call(&client, "eth_getBlockByNumber", vec![json!(format!("{n:#x}")), json!(false)])
+                    .await;
+            serde_json::from_value::<B256>(block["hash"].clone()).expect("a block hash")
+        }
+    };
+    let word = |n: u64| Bytes::from(B256::from(U256::from(n)).to_vec());
+
+    // In a transaction: the parent's hash, as the chain recorded it.
+    let parent = quantity(&deployed["blockNumber"]);
+    let stored = send(&client, tx(1, TxKind::Call(contract), word(parent).to_vec())).await;
+    assert_eq!(stored["status"], json!("0x1"), "{stored}");
+    let slot =
+        call(&client, "eth_getStorageAt", vec![json!(contract), json!("0x0"), json!("latest")])
+            .await;
+    assert_eq!(slot, json!(hash_of(parent).await));
+    assert_ne!(hash_of(parent).await, B256::ZERO);
+
+    // eth_call at latest runs in the head block: its own hash is not yet
+    // known (zero), its parent's is; in the pending block the head's is.
+    let head = quantity(&stored["blockNumber"]);
+    let at = |n: u64, tag: &'static str| {
+        let client = client.clone();
+        async move {
+            let out = call(
+                &client,
+                "eth_call",
+                vec![json!({"to": contract, "data": word(n)}), json!(tag)],
+            )
+            .await;
+            serde_json::from_value::<B256>(out).expect("a word")
+        }
+    };
+    assert_eq!(at(head, "latest").await, B256::ZERO);
+    assert_eq!(at(head - 1, "latest").await, hash_of(head - 1).await);
+    assert_eq!(at(head, "pending").await, hash_of(head).await);
+    assert_eq!(at(head + 1, "pending").await, B256::ZERO, "the future is zero");
+    assert_eq!(at(0, "latest").await, hash_of(0).await, "genesis is within 256 blocks");
+    handle.stop().await;
+}

@@ -167,6 +167,10 @@ impl StateView for StateSnapshot {
     fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError> {
         self.store.code(code_hash).map_err(|e| StateError(e.to_string()))
     }
+
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StateError> {
+        self.store.ancestor_hash(self.header(), number).map_err(|e| StateError(e.to_string()))
+    }
 }
 
 /// The state as it was right after one committed block, from
@@ -266,6 +270,14 @@ impl StateView for HistoricalState {
             Source::Archived(store) => store,
         };
         store.code(code_hash).map_err(|e| StateError(e.to_string()))
+    }
+
+    fn block_hash(&self, number: u64) -> Result<Option<B256>, StateError> {
+        let store = match &self.source {
+            Source::Head(snapshot) => &snapshot.store,
+            Source::Archived(store) => store,
+        };
+        store.ancestor_hash(&self.header, number).map_err(|e| StateError(e.to_string()))
     }
 }
 
@@ -480,6 +492,22 @@ impl Store {
         // on the committer's time (snapshots still holding them keep them).
         rayon::spawn(move || drop((head, replaced)));
         Ok(sealed)
+    }
+
+    /// The hash of block `number` when it is `header` or below it (`None`
+    /// above it): what `BLOCKHASH` reads on the state after `header`.
+    fn ancestor_hash(
+        &self,
+        header: &SealedHeader,
+        number: u64,
+    ) -> Result<Option<B256>, StorageError> {
+        if number > header.number() {
+            return Ok(None);
+        }
+        if number == header.number() {
+            return Ok(Some(header.hash));
+        }
+        Ok(self.header_by_number(number)?.map(|h| h.hash))
     }
 
     /// The header of block `n`.
