@@ -35,7 +35,7 @@ use crate::{
     state::{Account, StateChanges},
     vesting::{self, VestingSchedule},
 };
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, Bytes, U256, keccak256};
 use ol_primitives::{Amount, addresses};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -303,6 +303,13 @@ impl Genesis {
         if let Some(params) = &self.governance {
             changes.storage.entry(addresses::GOVERNANCE).or_default().extend(params.storage());
         }
+        let code = Bytes::from_static(&addresses::SYSTEM_CONTRACT_CODE);
+        let code_hash = keccak256(&code);
+        changes.code.insert(code_hash, code);
+        for address in addresses::CALLABLE {
+            let account = changes.accounts.entry(address).or_default();
+            account.code_hash = code_hash;
+        }
         changes
     }
 
@@ -340,7 +347,15 @@ mod tests {
         .unwrap();
         assert_eq!(g.total_allocated(), Amount::total_supply().wei());
         let state = g.state();
-        assert_eq!(state.accounts.len(), 2);
+        // The two allocations and the six callable system contracts' code.
+        assert_eq!(state.accounts.len(), 2 + addresses::CALLABLE.len());
+        for address in addresses::CALLABLE {
+            assert_eq!(
+                state.accounts[&address].code_hash,
+                keccak256(addresses::SYSTEM_CONTRACT_CODE)
+            );
+        }
+        assert_eq!(state.code.len(), 1);
         let slot =
             vesting::schedule_slot(&"0x1111111111111111111111111111111111111111".parse().unwrap());
         let schedule = VestingSchedule::decode(state.storage[&addresses::VESTING][&slot]).unwrap();

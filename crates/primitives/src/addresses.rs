@@ -47,10 +47,21 @@ pub const AGENTS: Address = address!("0x0000000000000000000000000000000000001006
 /// treasury accept.
 pub const GOVERNANCE: Address = address!("0x0000000000000000000000000000000000001007");
 
+/// The system contracts that ordinary transactions (and contracts) may call.
+pub const CALLABLE: [Address; 6] = [DATANETS, MODELS, INFERENCE, STAKING, AGENTS, GOVERNANCE];
+
 /// True for a system contract that ordinary transactions may call.
 pub fn is_callable(address: &Address) -> bool {
-    [DATANETS, MODELS, INFERENCE, STAKING, AGENTS, GOVERNANCE].contains(address)
+    CALLABLE.contains(address)
 }
+
+/// The code genesis places at every [`CALLABLE`] address: `PUSH1 0 PUSH1 0
+/// REVERT`, never run (the native rules answer first, to transactions and
+/// to contracts alike). It is there because Solidity checks `EXTCODESIZE`
+/// before a call whose function returns nothing, so `IStaking(STAKING)
+/// .stake(...)` needs code at the address; and `eth_getCode` shows a
+/// contract there, as Moonbeam does for its precompiles.
+pub const SYSTEM_CONTRACT_CODE: [u8; 5] = [0x60, 0x00, 0x60, 0x00, 0xfd];
 
 /// True for an address reserved for a system account.
 pub fn is_system(address: &Address) -> bool {

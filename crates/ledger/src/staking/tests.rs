@@ -551,6 +551,12 @@ fn bad_input_is_refused_and_changes_nothing() {
     assert!(reason.contains("malformed arguments"), "{reason}");
     let reason = chain.reverts(1, STAKING, vec![1]);
     assert!(reason.contains("no function selector"), "{reason}");
+    // A word that does not fit its type is refused, never truncated into
+    // another address (as Solidity's decoder refuses it).
+    let mut dirty = stake(2, open(1));
+    dirty[4] = 0xff;
+    let reason = chain.reverts(1, STAKING, dirty);
+    assert!(reason.contains("malformed arguments"), "{reason}");
 
     // Governance only, and only sane values.
     let params = |seconds, bps| {

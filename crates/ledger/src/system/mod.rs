@@ -237,9 +237,12 @@ fn dispatch<S: StateView>(
 
 /// Decodes calldata for the contract whose interface is `C` (named
 /// `interface` in messages), or reverts saying what is wrong with it: no
-/// selector, an unknown selector, or malformed arguments.
+/// selector, an unknown selector, or malformed arguments. Arguments are
+/// validated as Solidity's own decoder does: a word that does not fit its
+/// type (an address or `uint64` with high bits set, a `bool` other than 0
+/// or 1) is refused, never truncated into another value.
 pub fn decode_call<C: SolInterface>(interface: &str, input: &[u8]) -> Result<C, CallError> {
-    C::abi_decode(input).map_err(|error| {
+    C::abi_decode_validate(input).map_err(|error| {
         CallError::Revert(match input.get(..4) {
             Some(selector) if !C::valid_selector(selector.try_into().unwrap_or([0; 4])) => {
                 format!(
