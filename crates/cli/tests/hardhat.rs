@@ -13,8 +13,28 @@
 //! blocks, an EIP-2612 permit through `eth_signTypedData_v4`) and an
 //! OpenZeppelin Governor + TimelockController + ERC20Votes taken through
 //! propose, vote, queue and execute with `hardhat_mine`, `evm_mine` and
-//! `evm_increaseTime`. Known differences from Hardhat Network are kept in
-//! `test/known-gaps.js` (pending unless `OPENLEDGER_KNOWN_GAPS=1`).
+//! `evm_increaseTime`.
+//!
+//! `test/system.js` takes Solidity to the system contracts: the repository's
+//! `contracts/I*.sol` interfaces compile in the project (through the
+//! `contracts/system` link) and every function in them is one the node
+//! dispatches; `SystemUser.sol` reads every module's parameters, stakes its
+//! own OPEN (the `Staked` log comes from 0x…1005 with the interface's topics,
+//! in the receipt, through `eth_getLogs` filters and through an
+//! `eth_subscribe` logs subscription over WebSocket), unstakes and withdraws
+//! after `evm_increaseTime`; a revert inside a system call reaches the caller
+//! as `Error(string)` (re-raised, `revertedWith`); value, a `STATICCALL`
+//! write, `DELEGATECALL` and malformed calldata are refused with a reason and
+//! change nothing; an outer revert undoes the system call's writes and logs.
+//! `Reentrant.sol` tries to take a deposit, matured unbonding and staking
+//! rewards twice in one transaction (a nested call into itself, `receive`
+//! armed to re-enter): it is paid once and the staking pool's books add up,
+//! with the rewards switched on by a system governance proposal (propose,
+//! vote, queue, execute) and switched off again by another.
+//!
+//! Known differences from Hardhat Network and from what Solidity expects of
+//! the system contracts are kept in `test/known-gaps.js` (pending unless
+//! `OPENLEDGER_KNOWN_GAPS=1`).
 //!
 //! Skipped, with the reason printed, only when `npm` is not installed.
 

@@ -6,6 +6,9 @@
 // configured here. Solidity compiles with the npm `solc` package (soljson,
 // pinned in package.json), because Hardhat's default downloads compilers
 // from binaries.soliditylang.org, which the test machines cannot reach.
+// contracts/system is a link to the repository's contracts/ (the system
+// contracts' interfaces): Hardhat 2 compiles and imports only files inside
+// the project, and the link keeps one copy of each interface.
 const path = require("path");
 const { extendProvider, subtask } = require("hardhat/config");
 const { ProviderWrapper } = require("hardhat/plugins");
