@@ -4,13 +4,17 @@
     scripts/install-interop-deps
     tests/interop/.venv/bin/python tests/interop/run_interop.py [--node URL]
 
+First compiles contracts/InteropToken.sol with solc_compile.mjs (the npm
+solc, offline) into a temporary directory, removed at the end.
+
 Without --node (self-check of the scripts): starts anvil twice on free
 loopback ports, one with --block-time 1 and one mining per transaction, runs
-viem_transfer.mjs and web3py_transfer.py against each, and rpc_diff.py with
-one anvil on each side (must report no difference).
+viem_transfer.mjs, web3py_transfer.py and the contract scripts
+(viem_contracts.mjs, web3py_contracts.py, cast_contracts.py) against each, and
+rpc_diff.py with one anvil on each side (must report no difference).
 
 With --node URL (the node under test, chain id 1337, standard dev accounts):
-runs viem_transfer.mjs, web3py_transfer.py and viem_datanets.mjs against URL and rpc_diff.py URL
+runs the same scripts and viem_datanets.mjs against URL and rpc_diff.py URL
 against a fresh anvil (--chain-id 1337, mining per transaction).
 
 Prints one line per check and "N passed, M failed"; exits 1 if any failed.
@@ -22,12 +26,16 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ANVIL = os.path.join(HERE, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil")
+CAST = os.environ.get("CAST", os.path.join(HERE, "node_modules", "@foundry-rs", "cast-linux-amd64", "bin", "cast"))
+SOLC = os.path.join(HERE, "hardhat", "node_modules", "solc", "soljson.js")
 PY = os.path.join(HERE, ".venv", "bin", "python")
+CONTRACTS = [os.path.join(HERE, "contracts", "InteropToken.sol")]
 
 
 def free_port():
@@ -71,11 +79,12 @@ def main():
     ap.add_argument("--json-out-dir", help="keep rpc_diff's full JSON report(s) here")
     args = ap.parse_args()
 
-    for path in (args.anvil, PY):
+    for path in (args.anvil, PY, CAST, SOLC):
         if not os.path.exists(path):
             sys.exit(f"{path} missing: run scripts/install-interop-deps")
 
     procs, results = [], []
+    artifacts = tempfile.TemporaryDirectory(prefix="interop-artifacts-")
 
     def check(name, cmd):
         t0 = time.time()
@@ -85,8 +94,11 @@ def main():
         print(f"{'PASS' if ok else 'FAIL'} {name} ({time.time() - t0:.1f}s)", flush=True)
         if not ok:
             print(p.stdout[-6000:], p.stderr[-4000:], sep="\n", flush=True)
+        return ok
 
     try:
+        compiled = check("solc_compile.mjs InteropToken.sol",
+                         ["node", os.path.join(HERE, "solc_compile.mjs"), artifacts.name, *CONTRACTS])
         if args.node:
             wait_ready(args.node, None)
             anvil_proc, anvil_url = start_anvil(args.anvil)
@@ -104,6 +116,10 @@ def main():
         for label, url in targets:
             check(f"viem_transfer.mjs [{label}]", ["node", os.path.join(HERE, "viem_transfer.mjs"), url])
             check(f"web3py_transfer.py [{label}]", [PY, os.path.join(HERE, "web3py_transfer.py"), url])
+            if compiled:
+                check(f"viem_contracts.mjs [{label}]", ["node", os.path.join(HERE, "viem_contracts.mjs"), url, artifacts.name])
+                check(f"web3py_contracts.py [{label}]", [PY, os.path.join(HERE, "web3py_contracts.py"), url, artifacts.name])
+                check(f"cast_contracts.py [{label}]", [PY, os.path.join(HERE, "cast_contracts.py"), url, artifacts.name])
         if args.node:
             # anvil has no datanets system contract: only the node under test.
             check("viem_datanets.mjs [node]", ["node", os.path.join(HERE, "viem_datanets.mjs"), args.node])
@@ -115,6 +131,7 @@ def main():
             check(f"rpc_diff.py [{label}]", cmd)
         check("test_rpc_diff_shapes.py", [PY, "-m", "unittest", "-q", os.path.join(HERE, "test_rpc_diff_shapes.py")])
     finally:
+        artifacts.cleanup()
         for p in procs:
             p.terminate()
         for p in procs:

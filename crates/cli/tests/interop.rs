@@ -1,12 +1,17 @@
 //! Real Ethereum client libraries against a real dev node.
 //!
-//! Installs viem, web3.py and anvil through the project's own script
-//! (`scripts/install-interop-deps`), starts `openledger node --dev` as a
-//! separate process, and runs `tests/interop/run_interop.py --node URL`:
+//! Installs viem, web3.py, anvil, cast and the npm solc through the project's
+//! own script (`scripts/install-interop-deps`), starts `openledger node --dev`
+//! as a separate process, and runs `tests/interop/run_interop.py --node URL`:
 //! viem and web3.py each read the chain id and balances, sign and send
 //! EIP-1559, EIP-2930 and legacy OPEN transfers, wait for the receipts and
 //! check balances and fees, and check that refused transactions raise their
-//! usual error types; `rpc_diff.py` then sends the same good and bad
+//! usual error types; viem, web3.py and Foundry's `cast` each deploy a
+//! Solidity contract (`tests/interop/contracts/InteropToken.sol`, compiled
+//! offline), call its views, send transactions, read its logs with address,
+//! topic and block-range filters (and installed filters, in viem and
+//! web3.py), estimate gas, and decode a reason string and custom errors with
+//! arguments from reverts; `rpc_diff.py` then sends the same good and bad
 //! requests to the node and to anvil and compares shapes and error codes
 //! (accepted differences, with reasons, in `tests/interop/rpc_diff_allowlist.json`).
 
