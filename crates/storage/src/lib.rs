@@ -22,7 +22,10 @@
 //! values its changes left, so [`Store::snapshot_at`] reads the state after
 //! any committed block ([`HistoricalState`], also a `StateView`), though
 //! only the head state can be proven. This crate does not execute
-//! transactions (that is `ol-ledger`) or prune blocks or history. Record
+//! transactions (that is `ol-ledger`) or prune blocks or history. A dev
+//! chain can roll the whole store back to a [`Checkpoint`] (`evm_snapshot`
+//! and `evm_revert`), which lives in memory only. A [`HistoricalState`]
+//! can carry [`StateOverrides`] for one call (`eth_call`'s override set). Record
 //! layouts are versioned by [`SCHEMA_VERSION`]; a file
 //! of another version is refused with [`StorageError::SchemaMismatch`], and
 //! stored bytes that do not decode give [`StorageError::Corrupt`].
@@ -37,6 +40,7 @@ mod commitment;
 mod error;
 mod flat_state;
 mod history;
+mod overrides;
 mod proof;
 mod spread;
 mod store;
@@ -46,5 +50,6 @@ mod tx_index;
 pub use blobs::{BlobError, BlobReader, BlobStore, BlobWriter, blob_hash};
 pub use codec::SCHEMA_VERSION;
 pub use error::{ProofError, StorageError};
+pub use overrides::{AccountOverride, StateOverrides, StorageOverride};
 pub use proof::{AccountProof, StorageProof, verify_account_proof};
-pub use store::{DATABASE_FILE, HistoricalState, StateSnapshot, Store, TxLocation};
+pub use store::{Checkpoint, DATABASE_FILE, HistoricalState, StateSnapshot, Store, TxLocation};

@@ -7,6 +7,7 @@ use crate::{
     error::{Context, StorageError},
     flat_state::{FlatState, SharedFlatState},
     history,
+    overrides::StateOverrides,
     proof::AccountProof,
     trie::Trie,
     tx_index::{self, RecentHashes},
@@ -113,6 +114,29 @@ impl fmt::Debug for Store {
     }
 }
 
+/// A point the store can be rolled back to ([`Store::checkpoint`],
+/// [`Store::roll_back`]): a redb ephemeral savepoint with the head it was
+/// taken at. It lives in this process only (nothing of it is written, so
+/// none survives a restart), and while it is held redb frees no page that
+/// later blocks replace: dev chains only, dropped when no longer needed.
+pub struct Checkpoint {
+    savepoint: redb::Savepoint,
+    head: SealedHeader,
+}
+
+impl Checkpoint {
+    /// The head block at the checkpoint.
+    pub fn head(&self) -> &SealedHeader {
+        &self.head
+    }
+}
+
+impl fmt::Debug for Checkpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Checkpoint").field("head", &self.head.number()).finish_non_exhaustive()
+    }
+}
+
 /// A consistent view of the state at one block: what the ledger executes
 /// against. Holding one costs nothing but memory kept alive; later commits
 /// do not change what it sees.
@@ -182,6 +206,8 @@ impl StateView for StateSnapshot {
 pub struct HistoricalState {
     header: SealedHeader,
     source: Source,
+    /// Laid over every read ([`HistoricalState::with_overrides`]).
+    overrides: Option<Arc<StateOverrides>>,
 }
 
 #[derive(Debug, Clone)]
@@ -198,11 +224,19 @@ impl HistoricalState {
 
     /// The head snapshot, when this block was the head as it was taken
     /// (only the head state can be proven, see [`StateSnapshot::account_proof`]).
+    /// `None` for a state with overrides: the snapshot does not hold them.
     pub fn as_head(&self) -> Option<&StateSnapshot> {
         match &self.source {
-            Source::Head(snapshot) => Some(snapshot),
-            Source::Archived(_) => None,
+            Source::Head(snapshot) if self.overrides.is_none() => Some(snapshot),
+            Source::Head(_) | Source::Archived(_) => None,
         }
+    }
+
+    /// This state as one call sees it with `overrides` laid over it
+    /// (`eth_call`'s state override set); nothing is written.
+    pub fn with_overrides(self, overrides: StateOverrides) -> Self {
+        let overrides = (!overrides.is_empty()).then(|| Arc::new(overrides));
+        Self { overrides, ..self }
     }
 
     fn archived_account(
@@ -241,20 +275,27 @@ impl HistoricalState {
 
 impl From<StateSnapshot> for HistoricalState {
     fn from(snapshot: StateSnapshot) -> Self {
-        Self { header: snapshot.header().clone(), source: Source::Head(snapshot) }
+        Self { header: snapshot.header().clone(), source: Source::Head(snapshot), overrides: None }
     }
 }
 
 impl StateView for HistoricalState {
     fn account(&self, address: &Address) -> Result<Option<Account>, StateError> {
-        match &self.source {
-            Source::Head(snapshot) => snapshot.account(address),
+        let stored = match &self.source {
+            Source::Head(snapshot) => snapshot.account(address)?,
             Source::Archived(store) => Self::archived_account(store, self.header.number(), address)
-                .map_err(|e| StateError(e.to_string())),
-        }
+                .map_err(|e| StateError(e.to_string()))?,
+        };
+        Ok(match &self.overrides {
+            Some(overrides) => overrides.account(address, stored),
+            None => stored,
+        })
     }
 
     fn storage(&self, address: &Address, slot: &B256) -> Result<U256, StateError> {
+        if let Some(word) = self.overrides.as_ref().and_then(|o| o.storage(address, slot)) {
+            return Ok(word);
+        }
         match &self.source {
             Source::Head(snapshot) => snapshot.storage(address, slot),
             Source::Archived(store) => {
@@ -265,6 +306,9 @@ impl StateView for HistoricalState {
     }
 
     fn code(&self, code_hash: &B256) -> Result<Option<Bytes>, StateError> {
+        if let Some(code) = self.overrides.as_ref().and_then(|o| o.code(code_hash)) {
+            return Ok(Some(code.clone()));
+        }
         let store = match &self.source {
             Source::Head(snapshot) => &snapshot.store,
             Source::Archived(store) => store,
@@ -404,7 +448,11 @@ impl Store {
         let header = self.header_by_number(number)?.ok_or_else(|| {
             StorageError::Corrupt(format!("block {number} is missing below the head {head}"))
         })?;
-        Ok(Some(HistoricalState { header, source: Source::Archived(self.clone()) }))
+        Ok(Some(HistoricalState {
+            header,
+            source: Source::Archived(self.clone()),
+            overrides: None,
+        }))
     }
 
     /// The state root `changes` would give on top of the head, without
@@ -508,6 +556,52 @@ impl Store {
             return Ok(Some(header.hash));
         }
         Ok(self.header_by_number(number)?.map(|h| h.hash))
+    }
+
+    /// Marks the head as a point [`Store::roll_back`] can return to (dev
+    /// chains' `evm_snapshot`).
+    pub fn checkpoint(&self) -> Result<Checkpoint, StorageError> {
+        let _writer = self.inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let head = self.committed()?.header.clone();
+        let txn = self.inner.db.begin_write().context("starting a checkpoint")?;
+        // Of the last committed version: this transaction has written nothing.
+        let savepoint = txn.ephemeral_savepoint().context("taking a savepoint")?;
+        txn.abort().context("closing the checkpoint transaction")?;
+        Ok(Checkpoint { savepoint, head })
+    }
+
+    /// Rolls the whole store back to `checkpoint`: headers, transactions,
+    /// receipts, the transaction index, the state with its history and
+    /// code — every table, as redb restores its savepoint in one commit —
+    /// then rebuilds the head state from the restored rows (as opening does,
+    /// checked against the head's state root). Returns the restored head.
+    /// Checkpoints taken after this one can no longer be rolled back to.
+    /// Snapshots taken before keep seeing what they saw.
+    pub fn roll_back(&self, checkpoint: &Checkpoint) -> Result<SealedHeader, StorageError> {
+        let _writer = self.inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let number = checkpoint.head.number();
+        let mut txn = self.inner.db.begin_write().context("starting a roll back")?;
+        txn.restore_savepoint(&checkpoint.savepoint)
+            .context(format_args!("rolling back to block {number}"))?;
+        txn.commit().context(format_args!("committing the roll back to block {number}"))?;
+        let (committed, flat) = load_head(&self.inner.db)?.ok_or_else(|| {
+            StorageError::Corrupt(format!("no head block after rolling back to block {number}"))
+        })?;
+        if committed.header.hash != checkpoint.head.hash {
+            return Err(StorageError::Corrupt(format!(
+                "rolled back to block {number} ({}), but the head is now {} ({})",
+                checkpoint.head.hash,
+                committed.header.number(),
+                committed.header.hash
+            )));
+        }
+        let head = committed.header.clone();
+        // As a commit: the maps first, so a snapshot of the restored head
+        // never reads them stale.
+        self.inner.flat.replace(flat);
+        let replaced = self.publish(committed);
+        rayon::spawn(move || drop(replaced));
+        Ok(head)
     }
 
     /// The header of block `n`.

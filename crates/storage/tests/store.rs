@@ -799,3 +799,216 @@ fn history_survives_merges_and_reopens_over_many_blocks() {
     check(&reopened);
     assert!(reopened.snapshot_at(531).unwrap().is_none());
 }
+
+/// The state of `store`'s head, read back for every address and slot the
+/// test touched, with the head and the root recomputed from the rows.
+fn check_state(store: &Store, reference: &Reference, head: &SealedHeader) {
+    assert_eq!(&store.head().unwrap(), head);
+    assert_eq!(head.header.state_root, reference.root());
+    assert_eq!(store.recompute_state_root().unwrap(), head.header.state_root);
+    let snapshot = store.snapshot().unwrap();
+    assert_eq!(snapshot.header(), head);
+    for i in 0..=40u8 {
+        let address = address(i);
+        assert_eq!(
+            snapshot.account(&address).unwrap(),
+            reference.accounts.get(&address).copied(),
+            "{address}"
+        );
+        for slot in 0..3u8 {
+            let slot = B256::with_last_byte(slot);
+            let expected = reference
+                .storage
+                .get(&address)
+                .and_then(|slots| slots.get(&slot))
+                .copied()
+                .unwrap_or_default();
+            assert_eq!(snapshot.storage(&address, &slot).unwrap(), expected);
+        }
+    }
+}
+
+/// Block `number`'s changes: a few accounts, a storage word, sometimes code.
+fn varied_changes(number: u64) -> StateChanges {
+    let mut changes = StateChanges::default();
+    for k in 0..3u64 {
+        let i = ((number * 5 + k * 7) % 40 + 1) as u8;
+        changes.accounts.insert(address(i), Account { nonce: number, ..account(number * 10 + k) });
+    }
+    let value = if number.is_multiple_of(4) { U256::ZERO } else { U256::from(number) };
+    changes
+        .storage
+        .entry(address((number % 40 + 1) as u8))
+        .or_default()
+        .insert(B256::with_last_byte((number % 3) as u8), value);
+    if number.is_multiple_of(6) {
+        let code = Bytes::from(vec![0x60, number as u8, 0x00]);
+        let hash = alloy_primitives::keccak256(&code);
+        changes.code.insert(hash, code);
+        let owner = address(39);
+        changes.accounts.insert(owner, Account { code_hash: hash, ..account(number) });
+    }
+    changes
+}
+
+#[test]
+fn roll_back_restores_blocks_state_history_and_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut reference = Reference::default();
+    reference.apply(&genesis_changes());
+    let mut head = store.init_genesis(&genesis_changes(), genesis_header()).unwrap();
+    let commit = |store: &Store, head: &mut SealedHeader, reference: &mut Reference| {
+        let number = head.number() + 1;
+        let changes = varied_changes(number);
+        let transactions: Vec<_> = (0..2).map(|i| transaction(number * 10 + i)).collect();
+        let receipts: Vec<_> = transactions.iter().map(|tx| receipt_for(tx, 21_000)).collect();
+        *head = store.commit_block(&changes, next_header(head), &transactions, &receipts).unwrap();
+        reference.apply(&changes);
+        transactions
+    };
+    for _ in 0..5 {
+        commit(&store, &mut head, &mut reference);
+    }
+    let kept = commit(&store, &mut head, &mut reference);
+
+    // Two nested checkpoints, with many blocks after each (past the
+    // recent-hashes and account-log windows, so the index merges and the
+    // accounts fold while they are held).
+    let outer = store.checkpoint().unwrap();
+    assert_eq!(outer.head(), &head);
+    let (outer_head, outer_state) = (head.clone(), reference.clone());
+    let mut dropped = Vec::new();
+    for _ in 0..70 {
+        dropped.extend(commit(&store, &mut head, &mut reference));
+    }
+    let inner = store.checkpoint().unwrap();
+    let (inner_head, inner_state) = (head.clone(), reference.clone());
+    for _ in 0..70 {
+        dropped.extend(commit(&store, &mut head, &mut reference));
+    }
+    let top = head.number();
+
+    assert_eq!(store.roll_back(&inner).unwrap(), inner_head);
+    check_state(&store, &inner_state, &inner_head);
+    assert_eq!(store.header_by_number(inner_head.number() + 1).unwrap(), None);
+
+    assert_eq!(store.roll_back(&outer).unwrap(), outer_head);
+    check_state(&store, &outer_state, &outer_head);
+    for number in outer_head.number() + 1..=top {
+        assert_eq!(store.header_by_number(number).unwrap(), None, "block {number}");
+        assert_eq!(store.block_receipts(number).unwrap(), None, "block {number}");
+        assert!(store.snapshot_at(number).unwrap().is_none(), "block {number}");
+    }
+    for tx in &dropped {
+        assert_eq!(store.transaction(tx.hash).unwrap(), None);
+        assert_eq!(store.receipt(tx.hash).unwrap(), None);
+    }
+    for tx in &kept {
+        let (location, _) = store.transaction(tx.hash).unwrap().expect("still indexed");
+        assert_eq!(location.block_number, outer_head.number());
+    }
+    // Code deployed after the checkpoint is gone with it.
+    let late_code = varied_changes(outer_head.number().next_multiple_of(6) + 6);
+    for hash in late_code.code.keys() {
+        assert_eq!(store.code(hash).unwrap(), None);
+    }
+    // The history below the checkpoint reads as before.
+    let old = store.snapshot_at(3).unwrap().unwrap();
+    let mut at_three = Reference::default();
+    at_three.apply(&genesis_changes());
+    for number in 1..=3 {
+        at_three.apply(&varied_changes(number));
+    }
+    for (address, account) in &at_three.accounts {
+        assert_eq!(old.account(address).unwrap(), Some(*account));
+    }
+
+    // The inner checkpoint was taken after the one restored: void now.
+    assert!(store.roll_back(&inner).is_err());
+    check_state(&store, &outer_state, &outer_head);
+
+    // The chain goes on from the restored head, and reopens there.
+    let mut reference = outer_state;
+    let mut head = outer_head;
+    for _ in 0..3 {
+        commit(&store, &mut head, &mut reference);
+    }
+    check_state(&store, &reference, &head);
+    drop((outer, inner, old));
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    check_state(&store, &reference, &head);
+}
+
+#[test]
+fn overrides_lay_over_reads_without_writing() {
+    use ol_storage::{AccountOverride, StateOverrides, StorageOverride};
+    let (_dir, store) = initialized();
+    let vesting = ol_primitives::addresses::VESTING;
+    let (one, two) = (B256::with_last_byte(1), B256::with_last_byte(2));
+    let code = Bytes::from_static(&[0x60, 0x00]);
+    let mut overrides = StateOverrides::default();
+    overrides.insert(
+        address(1),
+        AccountOverride {
+            balance: Some(U256::from(5)),
+            code: Some(code.clone()),
+            ..Default::default()
+        },
+    );
+    overrides.insert(
+        vesting,
+        AccountOverride {
+            nonce: Some(9),
+            storage: Some(StorageOverride::Diff([(two, U256::from(3))].into_iter().collect())),
+            ..Default::default()
+        },
+    );
+    overrides.insert(
+        address(7),
+        AccountOverride {
+            storage: Some(StorageOverride::Replace([(two, U256::from(4))].into_iter().collect())),
+            ..Default::default()
+        },
+    );
+    let head = store.snapshot_at(0).unwrap().unwrap();
+    let seen = head.clone().with_overrides(overrides);
+    assert!(seen.as_head().is_none(), "an overridden state is not the provable head");
+    let hash = alloy_primitives::keccak256(&code);
+    assert_eq!(
+        seen.account(&address(1)).unwrap(),
+        Some(Account { nonce: 0, balance: U256::from(5), code_hash: hash })
+    );
+    assert_eq!(seen.code(&hash).unwrap(), Some(code));
+    // Untouched fields and accounts read as stored.
+    assert_eq!(seen.account(&address(2)).unwrap(), Some(account(2_000)));
+    assert_eq!(seen.account(&vesting).unwrap().unwrap().nonce, 9);
+    // A diff keeps the other slots; a replacement zeroes them.
+    assert_eq!(seen.storage(&vesting, &one).unwrap(), U256::from(77));
+    assert_eq!(seen.storage(&vesting, &two).unwrap(), U256::from(3));
+    assert_eq!(seen.storage(&address(7), &two).unwrap(), U256::from(4));
+    assert_eq!(seen.storage(&address(7), &one).unwrap(), U256::ZERO);
+    assert_eq!(seen.account(&address(7)).unwrap(), Some(Account::default()));
+    // Nothing was written.
+    assert_eq!(head.account(&address(1)).unwrap(), Some(account(1_000)));
+    assert_eq!(store.snapshot().unwrap().account(&address(7)).unwrap(), None);
+    assert_eq!(store.code(&hash).unwrap(), None);
+    assert_eq!(store.recompute_state_root().unwrap(), store.head().unwrap().header.state_root);
+}
+
+#[test]
+fn checkpoints_are_not_kept_across_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = initialized_in(dir.path());
+    let genesis = store.head().unwrap();
+    let checkpoint = store.checkpoint().unwrap();
+    let block = store.commit_block(&genesis_changes(), next_header(&genesis), &[], &[]).unwrap();
+    // The store closes with the checkpoint still held; nothing of it was
+    // written, so the reopened store is at the later block.
+    drop(store);
+    drop(checkpoint);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head().unwrap(), block);
+    assert_eq!(store.recompute_state_root().unwrap(), block.header.state_root);
+}
