@@ -5,6 +5,8 @@
 //! hash) and runs one transaction with Ethereum's Cancun rules (EIP-170 and
 //! EIP-3860 limits, EIP-3529 refunds); its resulting state is turned back
 //! into the ledger's [`StateChanges`]. Nothing is written here.
+//! [`trace::Tracing`] runs the same way and records the call tree, as geth's
+//! `callTracer` reports it (`debug_traceTransaction`).
 //!
 //! Fees are the ledger's: revm runs with fee charging off (the sender has
 //! already bought the gas, and the ledger refunds it and pays the treasury
@@ -30,11 +32,13 @@ use revm::{
     },
     context_interface::transaction::{AccessList, AccessListItem},
     database_interface::DBErrorMarker,
+    handler::MainnetContext,
     primitives::hardfork::SpecId,
     state::{AccountInfo, EvmState},
 };
 
 pub mod system;
+pub mod trace;
 
 use system::SystemPrecompiles;
 
@@ -54,34 +58,51 @@ impl ContractRuntime for Revm {
         call: &ContractCall<'_>,
         content: &dyn ContentSource,
     ) -> Result<ContractOutcome, ContractError> {
-        let context = Context::mainnet()
-            .with_db(StateDatabase { state })
-            .modify_cfg_chained(|cfg| {
-                cfg.spec = SPEC;
-                cfg.chain_id = spec.chain_id;
-                cfg.disable_fee_charge = true;
-                // The ledger checked the fee cap; `eth_call` may price at 0.
-                cfg.disable_base_fee = true;
-                cfg.disable_nonce_check = call.nonce.is_none();
-            })
-            .modify_block_chained(|block: &mut revm::context::BlockEnv| {
-                block.number = U256::from(env.number);
-                block.timestamp = U256::from(env.timestamp);
-                block.beneficiary = env.beneficiary;
-                block.basefee = env.base_fee;
-                block.gas_limit = env.gas_limit;
-                block.difficulty = U256::ZERO;
-                block.prevrandao = Some(B256::ZERO);
-                block.set_blob_excess_gas_and_price(0, 1);
-            });
         let precompiles = SystemPrecompiles::new(SPEC, spec, *env, content);
-        let mut evm = context.build_mainnet().with_precompiles(precompiles);
-        let result = evm.transact(tx_env(spec, call)).map_err(|error| match error {
-            EVMError::Database(DatabaseError(error)) => ContractError::State(error),
-            EVMError::Transaction(invalid) => ContractError::Refused(invalid.to_string()),
-            other => ContractError::State(StateError(format!("EVM failure: {other}"))),
-        })?;
+        let mut evm = context(spec, state, env, call).build_mainnet().with_precompiles(precompiles);
+        let result = evm.transact(tx_env(spec, call)).map_err(contract_error)?;
         Ok(outcome(result.result, &result.state))
+    }
+}
+
+/// The revm context `call` runs in: Cancun rules, fee charging off, block
+/// `env` over `state`.
+fn context<'a>(
+    spec: &ChainSpec,
+    state: &'a dyn StateView,
+    env: &BlockEnv,
+    call: &ContractCall<'_>,
+) -> MainnetContext<StateDatabase<'a>> {
+    Context::mainnet()
+        .with_db(StateDatabase { state })
+        .modify_cfg_chained(|cfg| {
+            // The spec's own gas table: `spec` alone would leave revm's default
+            // (Osaka's, with EIP-7623's calldata floor) in place.
+            cfg.set_spec_and_mainnet_gas_params(SPEC);
+            cfg.chain_id = spec.chain_id;
+            cfg.disable_fee_charge = true;
+            // The ledger checked the fee cap; `eth_call` may price at 0.
+            cfg.disable_base_fee = true;
+            cfg.disable_nonce_check = call.nonce.is_none();
+        })
+        .modify_block_chained(|block: &mut revm::context::BlockEnv| {
+            block.number = U256::from(env.number);
+            block.timestamp = U256::from(env.timestamp);
+            block.beneficiary = env.beneficiary;
+            block.basefee = env.base_fee;
+            block.gas_limit = env.gas_limit;
+            block.difficulty = U256::ZERO;
+            block.prevrandao = Some(B256::ZERO);
+            block.set_blob_excess_gas_and_price(0, 1);
+        })
+}
+
+/// revm's failure as the seam's: a refused transaction or a state failure.
+fn contract_error(error: EVMError<DatabaseError>) -> ContractError {
+    match error {
+        EVMError::Database(DatabaseError(error)) => ContractError::State(error),
+        EVMError::Transaction(invalid) => ContractError::Refused(invalid.to_string()),
+        other => ContractError::State(StateError(format!("EVM failure: {other}"))),
     }
 }
 

@@ -216,6 +216,16 @@ pub fn rpc_seeds() -> Vec<(String, String)> {
         ("eth_getFilterLogs", "eth_getFilterLogs", json!(["0x1"])),
         ("eth_uninstallFilter", "eth_uninstallFilter", json!(["0x1"])),
         ("unknown-method", "eth_doesNotExist", json!([])),
+        (
+            "debug_traceTransaction",
+            "debug_traceTransaction",
+            json!([committed, {"tracer": "callTracer", "tracerConfig": {"withLog": true}}]),
+        ),
+        (
+            "debug_traceCall",
+            "debug_traceCall",
+            json!([unsigned, "latest", {"tracer": "callTracer"}]),
+        ),
     ];
     seeds
         .into_iter()

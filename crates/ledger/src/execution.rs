@@ -291,8 +291,12 @@ struct Executed {
     logs: Vec<Log>,
 }
 
-/// True when the account at `address` holds code.
+/// True when the account at `address` holds code, or is an Ethereum
+/// precompile (which runs in the EVM although it has none).
 fn has_code<S: StateView>(overlay: &Overlay<S>, address: &Address) -> Result<bool, StateError> {
+    if addresses::is_ethereum_precompile(address) {
+        return Ok(true);
+    }
     Ok(overlay.account(address)?.is_some_and(|a| a.code_hash != crate::state::EMPTY_CODE_HASH))
 }
 

@@ -4,6 +4,12 @@
 //! turns pending ones into committed blocks ([`Chain::seal_block`]); the
 //! consensus implementation decides *when* to seal. Every committed header is
 //! broadcast to subscribers (`eth_subscribe("newHeads")`, metrics).
+//!
+//! Dev chains get the controls Hardhat Network and anvil have: automine
+//! ([`Chain::submit_raw_sealed`] answers once the block is sealed),
+//! snapshots ([`Chain::take_snapshot`], [`Chain::revert_to_snapshot`], on
+//! the store's checkpoints) and state edits sealed as blocks
+//! ([`Chain::seal_dev_edits`]).
 
 use crate::{
     content::{NoBlobs, NodeContent},
@@ -11,17 +17,20 @@ use crate::{
     pool::{Pool, PoolInsertError},
 };
 use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header};
-use alloy_primitives::{Address, B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use ol_ledger::{
-    BlockOutcome, ChainSpec, ExecutionMode, Genesis, InvalidTransaction, StateView, execute_block,
-    execution::BlockError, validation, vesting,
+    BlockOutcome, ChainSpec, ExecutionMode, Genesis, InvalidTransaction, StateChanges, StateView,
+    execute_block, execution::BlockError, state::EMPTY_CODE_HASH, validation, vesting,
 };
 use ol_primitives::{BlockEnv, RecoveredTransaction, SealedHeader, TransactionDecodeError, block};
-use ol_storage::{StateSnapshot, StorageError, Store};
+use ol_storage::{Checkpoint, StateSnapshot, StorageError, Store};
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, RwLock},
-    time::Instant,
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
 };
 use tokio::sync::{Notify, broadcast};
 
@@ -85,7 +94,34 @@ pub struct Chain {
     next_timestamp: Mutex<Option<u64>>,
     /// Contribution bytes: facts for the ledger, forgetting on take-down.
     content: Arc<dyn NodeContent>,
+    /// A block is sealed per transaction: submitters wait for it.
+    automine: AtomicBool,
+    /// Dev snapshots (`evm_snapshot`), oldest first.
+    snapshots: Mutex<DevSnapshots>,
+    /// Wakes automined submitters when a revert empties the pool.
+    reverted: Notify,
 }
+
+/// The dev snapshots a chain holds.
+#[derive(Debug, Default)]
+struct DevSnapshots {
+    /// The id of the last snapshot taken (ids start at 1, never reused).
+    last_id: u64,
+    saved: Vec<DevSnapshot>,
+}
+
+/// What `evm_revert` restores: the store's checkpoint and the dev clock.
+#[derive(Debug)]
+struct DevSnapshot {
+    id: u64,
+    checkpoint: Checkpoint,
+    time_offset: i64,
+    next_timestamp: Option<u64>,
+}
+
+/// Longest an automined submission waits for its block before answering
+/// with the hash alone.
+pub const AUTOMINE_WAIT: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Chain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,6 +162,9 @@ impl Chain {
             time_offset: RwLock::new(0),
             next_timestamp: Mutex::new(None),
             content: Arc::new(NoBlobs),
+            automine: AtomicBool::new(false),
+            snapshots: Mutex::default(),
+            reverted: Notify::new(),
         })
     }
 
@@ -288,6 +327,76 @@ impl Chain {
 
     /// Checks and pools a recovered transaction.
     pub fn submit(&self, tx: RecoveredTransaction) -> Result<B256, SubmitError> {
+        self.admit(tx).map(|admitted| admitted.hash)
+    }
+
+    /// As [`Chain::submit_raw`], but when the chain automines (a block per
+    /// transaction) answers only once the block holding the transaction is
+    /// sealed, as Hardhat Network and anvil do, so a receipt is there when
+    /// the hash is. A transaction queued behind a nonce gap cannot be sealed
+    /// yet: its hash comes back at once. The wait is bounded by
+    /// [`AUTOMINE_WAIT`]; past it the hash comes back anyway.
+    pub async fn submit_raw_sealed(&self, raw: &[u8]) -> Result<B256, SubmitError> {
+        let tx = RecoveredTransaction::decode(raw)?;
+        if !self.automine() {
+            return self.submit(tx);
+        }
+        // Subscribed before the pool sees the transaction: its block's
+        // header cannot be missed.
+        let heads = self.heads.subscribe();
+        let admitted = self.admit(tx)?;
+        if admitted.executable {
+            self.wait_sealed(admitted.hash, heads).await;
+        }
+        Ok(admitted.hash)
+    }
+
+    /// Waits until `hash` has left the pool (sealed, replaced or dropped)
+    /// and the head is the block that took it, or [`AUTOMINE_WAIT`] passed.
+    async fn wait_sealed(&self, hash: B256, mut heads: broadcast::Receiver<SealedHeader>) {
+        let deadline = tokio::time::Instant::now() + AUTOMINE_WAIT;
+        loop {
+            // Armed before the pool is looked at: a revert emptying it
+            // in between still wakes this waiter.
+            let reverted = self.reverted.notified();
+            let mut reverted = std::pin::pin!(reverted);
+            reverted.as_mut().enable();
+            // `seal_block` moves the head before it updates the pool: once
+            // the pool lost the transaction, the head and the receipt are
+            // in place.
+            if !self.pool().contains(&hash) {
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => {
+                    tracing::warn!(%hash, "the automined transaction was not sealed in time; answering with its hash");
+                    return;
+                }
+                () = &mut reverted => {}
+                head = heads.recv() => {
+                    if let Err(broadcast::error::RecvError::Closed) = head {
+                        return;
+                    }
+                    // A header, or some missed: look at the pool again.
+                }
+            }
+        }
+    }
+
+    /// Whether a block is sealed per transaction (see [`Chain::submit_raw_sealed`]).
+    pub fn automine(&self) -> bool {
+        self.automine.load(Ordering::Acquire)
+    }
+
+    /// Tells the chain that its sealer seals a block per transaction (the
+    /// dev sealer's `--block-time 0`), so submitters wait for the block.
+    pub fn set_automine(&self, automine: bool) {
+        self.automine.store(automine, Ordering::Release);
+    }
+
+    /// Checks and pools a transaction; says whether it can go into the
+    /// next block (false: queued behind a nonce gap).
+    fn admit(&self, tx: RecoveredTransaction) -> Result<Admitted, SubmitError> {
         let snapshot = self.snapshot()?;
         let head = snapshot.header().clone();
         let env = BlockEnv {
@@ -313,11 +422,16 @@ impl Chain {
             .into());
         }
         crate::content::check_contribution(&snapshot, &*self.content, &tx)?;
-        let hash = tx.hash;
-        self.pool().add(tx, account.nonce)?;
-        self.metrics.pool_size.set(self.pool_len() as i64);
+        let (hash, sender, nonce) = (tx.hash, tx.sender, tx.nonce());
+        let (executable, pool_len) = {
+            let mut pool = self.pool();
+            pool.add(tx, account.nonce)?;
+            // In the gap-free run from the account's nonce: sealable now.
+            (pool.pending_nonce(&sender, account.nonce) > nonce, pool.len())
+        };
+        self.metrics.pool_size.set(pool_len as i64);
         self.pool_changed.notify_one();
-        Ok(hash)
+        Ok(Admitted { hash, executable })
     }
 
     /// Seals one block from the pool's pending transactions (at most
@@ -329,32 +443,68 @@ impl Chain {
         max_transactions: usize,
     ) -> Result<SealedBlockSummary, ChainError> {
         let _sealing = self.seal_lock.lock().expect("seal lock is never poisoned");
-        let started = Instant::now();
         let mut env = self.next_block_env(beneficiary);
         env.timestamp = self.take_block_timestamp(&self.head());
         let candidates = self.pool().best(env.gas_limit, max_transactions);
+        self.seal_locked(&env, candidates, &[])
+    }
+
+    /// Seals an empty block carrying `edits` (dev chains'
+    /// `hardhat_setBalance` & co.), applied after the block's own
+    /// execution: a block, so that the state any tool reads at `latest` is
+    /// the one the head's state root commits to, and the chain stays a
+    /// sequence of blocks whose roots follow from their parents'. The block
+    /// carries its parent's timestamp, leaving the dev clock and a pinned
+    /// timestamp for the next transaction's block; being empty, it lowers
+    /// the next base fee as any empty block does. Pooled transactions below
+    /// an edited nonce leave the pool.
+    pub fn seal_dev_edits(
+        &self,
+        beneficiary: Address,
+        edits: &[DevEdit],
+    ) -> Result<SealedBlockSummary, ChainError> {
+        let _sealing = self.seal_lock.lock().expect("seal lock is never poisoned");
+        let head = self.head();
+        let env = BlockEnv { timestamp: head.header.timestamp, ..self.next_block_env(beneficiary) };
+        self.seal_locked(&env, Vec::new(), edits)
+    }
+
+    /// Executes `candidates` in `env`, lays `edits` over the outcome,
+    /// commits the block and broadcasts its header. The seal lock is held.
+    fn seal_locked(
+        &self,
+        env: &BlockEnv,
+        candidates: Vec<RecoveredTransaction>,
+        edits: &[DevEdit],
+    ) -> Result<SealedBlockSummary, ChainError> {
+        let started = Instant::now();
         let snapshot = self.snapshot()?;
         let parent = snapshot.header().clone();
-        let outcome = execute_block(
+        let mut outcome = execute_block(
             &self.spec,
             &snapshot,
-            &env,
+            env,
             candidates,
             ExecutionMode::Build,
             &*self.content,
             &ol_evm::Revm,
         )?;
+        for edit in edits {
+            edit.apply(&snapshot, &mut outcome.changes)?;
+        }
         let roots = BlockRoots::of(&outcome);
         let header = self.store.commit_block(
             &outcome.changes,
-            |state_root| block_header(parent.hash, &env, &outcome, roots, state_root),
+            |state_root| block_header(parent.hash, env, &outcome, roots, state_root),
             &outcome.included,
             &outcome.receipts,
         )?;
         let nonces: HashMap<Address, u64> = outcome
             .included
             .iter()
-            .filter_map(|t| outcome.changes.accounts.get(&t.sender).map(|a| (t.sender, a.nonce)))
+            .map(|t| t.sender)
+            .chain(edits.iter().map(DevEdit::address))
+            .filter_map(|sender| outcome.changes.accounts.get(&sender).map(|a| (sender, a.nonce)))
             .collect();
         let dropped: Vec<B256> = outcome
             .excluded
@@ -367,12 +517,14 @@ impl Chain {
                 tracing::debug!(hash = %tx.hash, %reason, "dropped transaction from the pool");
             }
         }
+        // The head first, then the pool: a submitter that sees its
+        // transaction gone from the pool finds the head already moved.
+        *self.head.write().expect("head lock is never poisoned") = header.clone();
         let pool_len = {
             let mut pool = self.pool();
             pool.on_block(&nonces, &dropped);
             pool.len()
         };
-        *self.head.write().expect("head lock is never poisoned") = header.clone();
         crate::content::forget_released(&self.store, &*self.content, &outcome.receipts);
         let elapsed = started.elapsed();
         self.metrics.observe_block(&header, outcome.included.len(), pool_len, elapsed);
@@ -388,10 +540,124 @@ impl Chain {
         Ok(SealedBlockSummary { header, transactions: outcome.included.len() })
     }
 
+    /// Saves the chain as it is (dev chains' `evm_snapshot`): the head and
+    /// everything stored up to it, and the dev clock. Returns the snapshot's
+    /// id (1, 2, …). Snapshots live in memory only: none survives a restart.
+    pub fn take_snapshot(&self) -> Result<u64, ChainError> {
+        // No block is being sealed while the checkpoint is taken.
+        let _sealing = self.seal_lock.lock().expect("seal lock is never poisoned");
+        let checkpoint = self.store.checkpoint()?;
+        let mut snapshots = self.dev_snapshots();
+        snapshots.last_id += 1;
+        let id = snapshots.last_id;
+        snapshots.saved.push(DevSnapshot {
+            id,
+            checkpoint,
+            time_offset: self.time_offset(),
+            next_timestamp: *self.pinned_timestamp(),
+        });
+        Ok(id)
+    }
+
+    /// Returns the chain to snapshot `id` (dev chains' `evm_revert`): its
+    /// blocks, receipts, state and head, the dev clock as it was, and an
+    /// empty pool (as Hardhat Network drops pending transactions). That
+    /// snapshot and every later one are used up. False, changing nothing,
+    /// for an id not held (never taken, or used up).
+    pub fn revert_to_snapshot(&self, id: u64) -> Result<bool, ChainError> {
+        let _sealing = self.seal_lock.lock().expect("seal lock is never poisoned");
+        let mut snapshots = self.dev_snapshots();
+        let Some(at) = snapshots.saved.iter().position(|s| s.id == id) else {
+            return Ok(false);
+        };
+        let snapshot = &snapshots.saved[at];
+        let (time_offset, next_timestamp) = (snapshot.time_offset, snapshot.next_timestamp);
+        // The pool is held across, so no transaction checked against the
+        // abandoned state slips in after it is emptied.
+        let mut pool = self.pool();
+        let head = self.store.roll_back(&snapshot.checkpoint)?;
+        *self.head.write().expect("head lock is never poisoned") = head.clone();
+        *pool = Pool::default();
+        drop(pool);
+        // Used up: this one and the later ones (which redb voided too).
+        snapshots.saved.truncate(at);
+        drop(snapshots);
+        *self.time_offset.write().expect("offset lock is never poisoned") = time_offset;
+        *self.pinned_timestamp() = next_timestamp;
+        self.metrics.head.set(head.number() as i64);
+        self.metrics.pool_size.set(0);
+        self.reverted.notify_waiters();
+        tracing::info!(id, number = head.number(), hash = %head.hash, "reverted to a dev snapshot");
+        Ok(true)
+    }
+
+    fn dev_snapshots(&self) -> std::sync::MutexGuard<'_, DevSnapshots> {
+        self.snapshots.lock().expect("snapshot lock is never poisoned: holders do not panic")
+    }
+
     /// True when the pool has at least one transaction executable now.
     pub fn has_pending(&self) -> bool {
         !self.pool().best(u64::MAX, 1).is_empty()
     }
+}
+
+/// A dev tool's direct edit of one account (`hardhat_setBalance`,
+/// `hardhat_setNonce`, `hardhat_setCode`, `hardhat_setStorageAt`), sealed
+/// into a block by [`Chain::seal_dev_edits`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DevEdit {
+    /// Sets the account's balance.
+    Balance(Address, U256),
+    /// Sets the account's nonce.
+    Nonce(Address, u64),
+    /// Sets the account's code (empty: none).
+    Code(Address, Bytes),
+    /// Sets one storage slot (zero clears it).
+    Storage(Address, B256, U256),
+}
+
+impl DevEdit {
+    /// The edited account.
+    pub fn address(&self) -> Address {
+        match self {
+            Self::Balance(address, _)
+            | Self::Nonce(address, _)
+            | Self::Code(address, _)
+            | Self::Storage(address, _, _) => *address,
+        }
+    }
+
+    /// Lays this edit over `changes`, made on top of `base`. The account
+    /// is created (empty) if it does not exist, as a storage word needs one.
+    fn apply(&self, base: &StateSnapshot, changes: &mut StateChanges) -> Result<(), ChainError> {
+        let address = self.address();
+        let mut account = match changes.accounts.get(&address) {
+            Some(account) => *account,
+            None => base.account(&address)?.unwrap_or_default(),
+        };
+        match self {
+            Self::Balance(_, balance) => account.balance = *balance,
+            Self::Nonce(_, nonce) => account.nonce = *nonce,
+            Self::Code(_, code) if code.is_empty() => account.code_hash = EMPTY_CODE_HASH,
+            Self::Code(_, code) => {
+                account.code_hash = keccak256(code);
+                changes.code.insert(account.code_hash, code.clone());
+            }
+            Self::Storage(_, slot, value) => {
+                changes.storage.entry(address).or_default().insert(*slot, *value);
+            }
+        }
+        changes.accounts.insert(address, account);
+        Ok(())
+    }
+}
+
+/// A transaction the pool accepted.
+#[derive(Debug, Clone, Copy)]
+struct Admitted {
+    hash: B256,
+    /// In the sender's gap-free run: the next block can take it.
+    executable: bool,
 }
 
 /// A pinned block timestamp earlier than the head's.

@@ -20,7 +20,9 @@ pub trait Consensus: Send + 'static {
 pub enum SealMode {
     /// One block every interval, with whatever is pending (possibly none).
     Interval(Duration),
-    /// One block per transaction, as soon as it arrives.
+    /// One block per transaction, as soon as it arrives; submitting a
+    /// transaction answers once its block is sealed (automine, as Hardhat
+    /// Network's and anvil's).
     PerTransaction,
 }
 
@@ -35,6 +37,9 @@ pub struct DevSealer {
 
 impl Consensus for DevSealer {
     fn run(self: Box<Self>, chain: Arc<Chain>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        // Set before the future first runs: a transaction sent as soon as
+        // the node is up already waits for its block.
+        chain.set_automine(self.mode == SealMode::PerTransaction);
         Box::pin(async move {
             match self.mode {
                 SealMode::Interval(every) => {
@@ -52,6 +57,8 @@ impl Consensus for DevSealer {
                     let notified = chain.pool_changed().notified();
                     while chain.has_pending() {
                         if !seal(&chain, self.beneficiary, 1).await {
+                            // Nothing will be sealed: submitters stop waiting.
+                            chain.set_automine(false);
                             return;
                         }
                     }

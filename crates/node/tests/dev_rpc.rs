@@ -2,10 +2,16 @@
 //! serve them: `eth_accounts`, `eth_sendTransaction`, `eth_sign`,
 //! `personal_sign`, `eth_signTypedData_v4`, `evm_mine`, `hardhat_mine`,
 //! `evm_increaseTime`, `evm_setNextBlockTimestamp`; malformed parameters give
-//! `-32602`, and a node without `--dev` refuses them all.
+//! `-32602`, and a node without `--dev` refuses them all. With a block per
+//! transaction (automine), sending answers once the transaction's block is
+//! sealed. `evm_snapshot`/`evm_revert` restore blocks, state and logs;
+//! `hardhat_set*`/`anvil_set*` edit the state in a block of their own;
+//! `eth_call`/`eth_estimateGas` take geth's state override set.
 
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_dyn_abi::TypedData;
-use alloy_primitives::{Address, Signature, U256};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
 use alloy_signer::SignerSync;
 use jsonrpsee::{
     core::{ClientError, client::ClientT, params::ArrayParams},
@@ -126,6 +132,488 @@ impl Node {
     async fn latest(&self) -> Value {
         self.ok("eth_getBlockByNumber", vec![json!("latest"), json!(false)]).await
     }
+
+    async fn block_number(&self) -> u64 {
+        number(&self.ok("eth_blockNumber", vec![]).await)
+    }
+
+    async fn balance(&self, address: Address) -> U256 {
+        wei(&self.ok("eth_getBalance", vec![json!(address), json!("latest")]).await)
+    }
+
+    async fn nonce(&self, address: Address) -> u64 {
+        number(&self.ok("eth_getTransactionCount", vec![json!(address), json!("latest")]).await)
+    }
+
+    /// The receipt of `hash`, which must already be there (no polling).
+    async fn sealed_receipt(&self, hash: &Value) -> Value {
+        let receipt = self.ok("eth_getTransactionReceipt", vec![hash.clone()]).await;
+        assert!(!receipt.is_null(), "no receipt right after sending {hash}");
+        receipt
+    }
+}
+
+/// A signed EIP-1559 transaction of dev account `from`.
+fn signed(from: u32, nonce: u64, to: TxKind, value: u64, input: Vec<u8>) -> Bytes {
+    let tx = TxEip1559 {
+        chain_id: dev::DEV_CHAIN_ID,
+        nonce,
+        gas_limit: 1_000_000,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to,
+        value: U256::from(value),
+        access_list: Default::default(),
+        input: input.into(),
+    };
+    let signature = dev::dev_signer(from).sign_hash_sync(&tx.signature_hash()).unwrap();
+    Bytes::from(TxEnvelope::from(tx.into_signed(signature)).encoded_2718())
+}
+
+const TOPIC: [u8; 32] = [0xab; 32];
+
+/// Init code deploying a runtime that, with calldata, stores its first word
+/// in slot 0 and logs it under [`TOPIC`]; without, returns slot 0.
+fn init_code() -> Vec<u8> {
+    let mut runtime = vec![
+        0x36, 0x15, 0x60, 0x36, 0x57, 0x60, 0x00, 0x35, 0x80, 0x60, 0x00, 0x55, 0x60, 0x00, 0x52,
+        0x7f,
+    ];
+    runtime.extend(TOPIC);
+    runtime.extend([0x60, 0x20, 0x60, 0x00, 0xa1, 0x00]);
+    runtime.extend([0x5b, 0x60, 0x00, 0x54, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
+    let mut code = vec![0x61, 0x00, runtime.len() as u8];
+    code.extend([0x80, 0x61, 0x00, 0x0d, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3]);
+    code.extend(runtime);
+    code
+}
+
+/// Deploys [`init_code`] from dev account `from`; returns the contract.
+async fn deploy(node: &Node, from: u32) -> Address {
+    let nonce = node.nonce(account(from)).await;
+    let raw = signed(from, nonce, TxKind::Create, 0, init_code());
+    let hash = node.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
+    let receipt = node.sealed_receipt(&hash).await;
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    serde_json::from_value(receipt["contractAddress"].clone()).unwrap()
+}
+
+/// Stores `word` in the contract (which logs it); returns the receipt.
+async fn store_word(node: &Node, from: u32, contract: Address, word: u8) -> Value {
+    let nonce = node.nonce(account(from)).await;
+    let raw = signed(from, nonce, TxKind::Call(contract), 0, B256::with_last_byte(word).to_vec());
+    let hash = node.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
+    node.sealed_receipt(&hash).await
+}
+
+/// What `evm_revert` must bring back: the head, balances, nonces, code,
+/// storage and logs a test looks at.
+#[derive(Debug, PartialEq)]
+struct Observed {
+    head: Value,
+    balances: Vec<Value>,
+    nonces: Vec<Value>,
+    code: Value,
+    slot: Value,
+    logs: Value,
+}
+
+async fn observe(node: &Node, contract: Address) -> Observed {
+    let mut balances = Vec::new();
+    let mut nonces = Vec::new();
+    for i in 0..3 {
+        balances.push(node.ok("eth_getBalance", vec![json!(account(i)), json!("latest")]).await);
+        nonces.push(
+            node.ok("eth_getTransactionCount", vec![json!(account(i)), json!("latest")]).await,
+        );
+    }
+    Observed {
+        head: node.latest().await,
+        balances,
+        nonces,
+        code: node.ok("eth_getCode", vec![json!(contract), json!("latest")]).await,
+        slot: node.ok("eth_getStorageAt", vec![json!(contract), json!("0x0"), json!("latest")]).await,
+        logs: node
+            .ok("eth_getLogs", vec![json!({ "fromBlock": "0x0", "toBlock": "latest", "topics": [B256::from(TOPIC)] })])
+            .await,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_revert_blocks_state_and_logs() {
+    let node = Node::start().await;
+    let contract = deploy(&node, 0).await;
+    store_word(&node, 0, contract, 1).await;
+    let first = node.ok("evm_snapshot", vec![]).await;
+    assert_eq!(first, "0x1");
+    let at_first = observe(&node, contract).await;
+    let filter = node.ok("eth_newBlockFilter", vec![]).await;
+
+    // Transfers, a mined block, a new contract and a storage write.
+    let to = account(2);
+    let transfer = node
+        .ok("eth_sendTransaction", vec![json!({ "from": account(1), "to": to, "value": "0x100" })])
+        .await;
+    node.ok("evm_mine", vec![]).await;
+    node.ok("evm_increaseTime", vec![json!(1_000)]).await;
+    let second = node.ok("evm_snapshot", vec![]).await;
+    assert_eq!(second, "0x2");
+    let at_second = observe(&node, contract).await;
+    let late = deploy(&node, 1).await;
+    let stored = store_word(&node, 0, contract, 2).await;
+    let third = node.ok("evm_snapshot", vec![]).await;
+    assert_eq!(third, "0x3");
+    node.ok("hardhat_mine", vec![json!(5)]).await;
+    assert_ne!(observe(&node, contract).await, at_second);
+    assert_ne!(node.ok("eth_getCode", vec![json!(late), json!("latest")]).await, "0x");
+    let changes = node.ok("eth_getFilterChanges", vec![filter.clone()]).await;
+    assert_eq!(changes.as_array().unwrap().len(), 9, "{changes}");
+
+    // Back to the second: the third is used up with it.
+    assert_eq!(node.ok("evm_revert", vec![second.clone()]).await, json!(true));
+    assert_eq!(observe(&node, contract).await, at_second);
+    assert_eq!(node.ok("eth_getCode", vec![json!(late), json!("latest")]).await, "0x");
+    assert!(
+        node.ok("eth_getTransactionReceipt", vec![stored["transactionHash"].clone()])
+            .await
+            .is_null()
+    );
+    assert_eq!(node.ok("evm_revert", vec![second.clone()]).await, json!(false));
+    assert_eq!(node.ok("evm_revert", vec![third]).await, json!(false));
+    assert_eq!(node.ok("evm_revert", vec![json!("0x63")]).await, json!(false));
+    assert_eq!(observe(&node, contract).await, at_second, "a refused revert changed nothing");
+
+    // The chain goes on from there; a filter reports the new blocks.
+    node.ok("evm_mine", vec![]).await;
+    let changes = node.ok("eth_getFilterChanges", vec![filter.clone()]).await;
+    assert_eq!(changes, json!([node.latest().await["hash"]]));
+
+    // Back to the first, through the chain sealed after the second.
+    assert_eq!(node.ok("evm_revert", vec![first.clone()]).await, json!(true));
+    assert_eq!(observe(&node, contract).await, at_first);
+    assert!(node.ok("eth_getTransactionReceipt", vec![transfer]).await.is_null());
+    assert_eq!(node.ok("evm_revert", vec![first]).await, json!(false));
+    // The time offset is back to none: a new block is stamped near now.
+    node.ok("evm_mine", vec![]).await;
+    let stamped = number(&node.latest().await["timestamp"]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(stamped < now + 500, "{stamped} is not near {now}");
+
+    // A pending transaction is dropped by the revert (nonce gap: it waits).
+    let snapshot = node.ok("evm_snapshot", vec![]).await;
+    assert_eq!(snapshot, "0x4", "ids are never reused");
+    let nonce = node.nonce(account(3)).await;
+    let gapped = node
+        .ok(
+            "eth_sendRawTransaction",
+            vec![json!(signed(3, nonce + 1, TxKind::Call(to), 1, vec![]))],
+        )
+        .await;
+    assert_eq!(node.ok("evm_revert", vec![snapshot]).await, json!(true));
+    let filler = node
+        .ok("eth_sendRawTransaction", vec![json!(signed(3, nonce, TxKind::Call(to), 1, vec![]))])
+        .await;
+    node.sealed_receipt(&filler).await;
+    node.ok("evm_mine", vec![]).await;
+    assert!(node.ok("eth_getTransactionReceipt", vec![gapped]).await.is_null());
+    assert_eq!(node.nonce(account(3)).await, nonce + 1);
+
+    node.invalid("evm_revert", vec![], "missing parameter 0").await;
+    node.invalid("evm_revert", vec![json!("one")], "non-negative integer").await;
+    node.invalid("evm_snapshot", vec![json!(1)], "too many parameters").await;
+}
+
+/// A log subscription reports the blocks sealed after a revert, though
+/// they reuse the numbers of blocks it already reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_subscriptions_follow_a_revert() {
+    use jsonrpsee::{core::client::SubscriptionClientT, ws_client::WsClientBuilder};
+    let node = Node::start().await;
+    let contract = deploy(&node, 0).await;
+    let ws = WsClientBuilder::default().build(format!("ws://{}", node._handle.http)).await.unwrap();
+    let mut logs = ws
+        .subscribe::<Value, _>(
+            "eth_subscribe",
+            params(vec![json!("logs"), json!({ "address": contract })]),
+            "eth_unsubscribe",
+        )
+        .await
+        .unwrap();
+    let mut next_log = async || {
+        tokio::time::timeout(Duration::from_secs(10), logs.next())
+            .await
+            .expect("a log arrives within 10 s")
+            .unwrap()
+            .unwrap()
+    };
+    let snapshot = node.ok("evm_snapshot", vec![]).await;
+    let first = store_word(&node, 0, contract, 1).await;
+    let log = next_log().await;
+    assert_eq!(log["blockHash"], first["blockHash"]);
+    assert_eq!(node.ok("evm_revert", vec![snapshot]).await, json!(true));
+    let again = store_word(&node, 0, contract, 2).await;
+    assert_eq!(again["blockNumber"], first["blockNumber"], "the same number, sealed anew");
+    let log = next_log().await;
+    assert_eq!(log["blockHash"], again["blockHash"]);
+    assert_eq!(log["data"], json!(B256::with_last_byte(2)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_edits_are_sealed_and_read_at_latest() {
+    let node = Node::start().await;
+    let fresh = Address::repeat_byte(0x5e);
+    let head = node.block_number().await;
+    let root = node.latest().await["stateRoot"].clone();
+
+    // Balance: Hardhat answers true, anvil null; each edit is one block.
+    let balance = "0xde0b6b3a7640000";
+    assert_eq!(
+        node.ok("hardhat_setBalance", vec![json!(fresh), json!(balance)]).await,
+        json!(true)
+    );
+    assert_eq!(node.balance(fresh).await, balance.parse::<U256>().unwrap());
+    assert_eq!(node.block_number().await, head + 1);
+    let block = node.latest().await;
+    assert_ne!(block["stateRoot"], root);
+    assert_eq!(block["transactions"], json!([]));
+    assert_eq!(
+        node.ok("anvil_setBalance", vec![json!(account(4)), json!("0x7")]).await,
+        Value::Null
+    );
+    assert_eq!(node.balance(account(4)).await, U256::from(7));
+    // The proof of the edited account checks out against the head's root.
+    let proof = node.ok("eth_getProof", vec![json!(fresh), json!([]), json!("latest")]).await;
+    assert_eq!(proof["balance"], balance);
+
+    // Nonce: only up; transactions then take it.
+    let sender = account(5);
+    assert_eq!(node.ok("hardhat_setNonce", vec![json!(sender), json!("0x10")]).await, json!(true));
+    assert_eq!(node.nonce(sender).await, 16);
+    node.invalid("anvil_setNonce", vec![json!(sender), json!("0x3")], "can only go up").await;
+    let error = node
+        .call("eth_sendRawTransaction", vec![json!(signed(5, 0, TxKind::Call(fresh), 1, vec![]))])
+        .await
+        .expect_err("an old nonce");
+    assert!(error.message().contains("nonce too low"), "{error}");
+    let hash = node.ok("eth_sendTransaction", vec![json!({ "from": sender, "to": fresh })]).await;
+    let tx = node.ok("eth_getTransactionByHash", vec![hash.clone()]).await;
+    assert_eq!(number(&tx["nonce"]), 16);
+    assert_eq!(node.sealed_receipt(&hash).await["status"], "0x1");
+
+    // Code and storage: a contract put in place without a deployment.
+    let runtime = Bytes::from(init_code()[13..].to_vec());
+    let contract = Address::repeat_byte(0xc0);
+    assert_eq!(node.ok("anvil_setCode", vec![json!(contract), json!(runtime)]).await, Value::Null);
+    assert_eq!(
+        node.ok("eth_getCode", vec![json!(contract), json!("latest")]).await,
+        json!(runtime)
+    );
+    let word = B256::with_last_byte(0x2a);
+    assert_eq!(
+        node.ok("hardhat_setStorageAt", vec![json!(contract), json!("0x0"), json!(word)]).await,
+        json!(true)
+    );
+    assert_eq!(
+        node.ok("eth_getStorageAt", vec![json!(contract), json!("0x0"), json!("latest")]).await,
+        json!(word)
+    );
+    assert_eq!(
+        node.ok("eth_call", vec![json!({ "to": contract }), json!("latest")]).await,
+        json!(word)
+    );
+    // The contract runs: a call stores and logs through it.
+    let receipt = store_word(&node, 0, contract, 0x2b).await;
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    assert_eq!(
+        node.ok("eth_getStorageAt", vec![json!(contract), json!("0x0"), json!("latest")]).await,
+        json!(B256::with_last_byte(0x2b))
+    );
+    // Storage on an account that did not exist creates it; zero clears.
+    let empty = Address::repeat_byte(0xe1);
+    node.ok("anvil_setStorageAt", vec![json!(empty), json!("0x1"), json!(word)]).await;
+    assert_eq!(
+        node.ok("eth_getStorageAt", vec![json!(empty), json!("0x1"), json!("latest")]).await,
+        json!(word)
+    );
+    node.ok("anvil_setStorageAt", vec![json!(empty), json!("0x1"), json!(B256::ZERO)]).await;
+    assert_eq!(
+        node.ok("eth_getStorageAt", vec![json!(empty), json!("0x1"), json!("latest")]).await,
+        json!(B256::ZERO)
+    );
+    // `0x` removes code.
+    node.ok("hardhat_setCode", vec![json!(contract), json!("0x")]).await;
+    assert_eq!(node.ok("eth_getCode", vec![json!(contract), json!("latest")]).await, "0x");
+
+    // An edit keeps a pinned timestamp for the next block.
+    let pinned = number(&node.latest().await["timestamp"]) + 500;
+    node.ok("evm_setNextBlockTimestamp", vec![json!(pinned)]).await;
+    node.ok("hardhat_setBalance", vec![json!(fresh), json!("0x1")]).await;
+    assert!(number(&node.latest().await["timestamp"]) < pinned);
+    node.ok("evm_mine", vec![]).await;
+    assert_eq!(number(&node.latest().await["timestamp"]), pinned);
+
+    // A revert undoes edits like any block.
+    let snapshot = node.ok("evm_snapshot", vec![]).await;
+    node.ok("hardhat_setBalance", vec![json!(fresh), json!("0x2")]).await;
+    assert_eq!(node.balance(fresh).await, U256::from(2));
+    assert_eq!(node.ok("evm_revert", vec![snapshot]).await, json!(true));
+    assert_eq!(node.balance(fresh).await, U256::from(1));
+
+    // Malformed parameters name what is wrong.
+    let before = node.block_number().await;
+    node.invalid("hardhat_setBalance", vec![json!("0x12"), json!("0x1")], "parameter 0").await;
+    node.invalid("hardhat_setBalance", vec![json!(fresh)], "missing parameter 1").await;
+    node.invalid("hardhat_setNonce", vec![json!(fresh), json!("lots")], "non-negative integer")
+        .await;
+    node.invalid("hardhat_setCode", vec![json!(fresh), json!("0xzz")], "parameter 1").await;
+    let huge = Bytes::from(vec![0u8; 24_577]);
+    node.invalid("hardhat_setCode", vec![json!(fresh), json!(huge)], "24576-byte limit").await;
+    node.invalid(
+        "hardhat_setStorageAt",
+        vec![json!(fresh), json!("0x0"), json!("0x01")],
+        "parameter 2",
+    )
+    .await;
+    assert_eq!(node.block_number().await, before, "a refused edit sealed nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_take_state_overrides() {
+    let node = Node::start().await;
+    let contract = deploy(&node, 0).await;
+    store_word(&node, 0, contract, 0x11).await;
+    let word = |n: u8| json!(B256::with_last_byte(n));
+    let read = |overrides: Value| {
+        let node = &node;
+        async move {
+            node.ok("eth_call", vec![json!({ "to": contract }), json!("latest"), overrides]).await
+        }
+    };
+    assert_eq!(read(Value::Null).await, word(0x11));
+    assert_eq!(read(json!({})).await, word(0x11));
+    // stateDiff changes the listed slots; state replaces the whole storage.
+    let zero = json!(B256::ZERO);
+    assert_eq!(
+        read(
+            json!({ contract.to_string(): { "stateDiff": { zero.as_str().unwrap(): word(0x22) } } })
+        )
+        .await,
+        word(0x22)
+    );
+    let other_slot = json!(B256::with_last_byte(1));
+    assert_eq!(read(json!({ contract.to_string(): { "stateDiff": { other_slot.as_str().unwrap(): word(0x22) } } })).await, word(0x11));
+    assert_eq!(read(json!({ contract.to_string(): { "state": { other_slot.as_str().unwrap(): word(0x22) } } })).await, zero);
+
+    // Code at an address that has none, with storage to read.
+    let runtime = Bytes::from(init_code()[13..].to_vec());
+    let phantom = Address::repeat_byte(0xfa);
+    let overrides = json!({ phantom.to_string(): { "code": runtime, "stateDiff": { zero.as_str().unwrap(): word(0x33) } } });
+    let call = json!({ "to": phantom });
+    assert_eq!(
+        node.ok("eth_call", vec![call.clone(), json!("latest"), overrides.clone()]).await,
+        word(0x33)
+    );
+    assert_eq!(node.ok("eth_call", vec![call, json!("latest")]).await, "0x");
+    // The estimate runs the overridden code too: a store costs more than a transfer.
+    let store = json!({ "from": account(0), "to": phantom, "data": word(0x44) });
+    let plain = number(&node.ok("eth_estimateGas", vec![store.clone(), json!("latest")]).await);
+    let overridden =
+        number(&node.ok("eth_estimateGas", vec![store, json!("latest"), overrides]).await);
+    assert!(plain < 30_000 && overridden > plain + 5_000, "{plain} vs {overridden}");
+
+    // A balance makes a poor sender's value call possible.
+    let poor = Address::repeat_byte(0x90);
+    let pay = json!({ "from": poor, "to": account(1), "value": "0x3e8" });
+    let error = node.call("eth_call", vec![pay.clone(), json!("latest")]).await.unwrap_err();
+    assert!(error.message().contains("insufficient funds"), "{error}");
+    let rich = json!({ poor.to_string(): { "balance": "0x3e8", "nonce": "0x5" } });
+    assert_eq!(node.ok("eth_call", vec![pay.clone(), json!("latest"), rich.clone()]).await, "0x");
+    node.ok("eth_estimateGas", vec![pay, json!("latest"), rich]).await;
+
+    // Nothing was written.
+    assert_eq!(node.balance(poor).await, U256::ZERO);
+    assert_eq!(node.nonce(poor).await, 0);
+    assert_eq!(node.ok("eth_getCode", vec![json!(phantom), json!("latest")]).await, "0x");
+    assert_eq!(read(Value::Null).await, word(0x11));
+
+    // Malformed sets say where.
+    let call = json!({ "to": contract });
+    let cases = [
+        (
+            json!({ contract.to_string(): { "state": {}, "stateDiff": {} } }),
+            "has both state and stateDiff",
+        ),
+        (json!({ "0x12": { "balance": "0x1" } }), "\"0x12\" is not an address"),
+        (json!({ contract.to_string(): { "balanse": "0x1" } }), "unknown field `balanse`"),
+        (json!({ contract.to_string(): { "nonce": "many" } }), &format!("account {contract}")),
+        (
+            json!({ contract.to_string(): { "stateDiff": { "0x1": word(1) } } }),
+            &format!("account {contract}"),
+        ),
+        (json!([1]), "expected an object keyed by address"),
+    ];
+    for (overrides, needle) in cases {
+        for method in ["eth_call", "eth_estimateGas"] {
+            node.invalid(method, vec![call.clone(), json!("latest"), overrides.clone()], needle)
+                .await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automine_answers_after_the_seal() {
+    let node = Node::start().await;
+    let to = Address::repeat_byte(0x77);
+    // Raw transactions: the receipt and the new head are there at once.
+    for nonce in 0..20 {
+        let raw = signed(0, nonce, TxKind::Call(to), 1, vec![]);
+        let hash = node.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
+        let receipt = node.sealed_receipt(&hash).await;
+        assert_eq!(receipt["status"], "0x1", "{receipt}");
+        assert_eq!(number(&receipt["blockNumber"]), node.block_number().await);
+    }
+    // eth_sendTransaction too.
+    for _ in 0..10 {
+        let hash =
+            node.ok("eth_sendTransaction", vec![json!({ "from": account(1), "to": to })]).await;
+        assert_eq!(node.sealed_receipt(&hash).await["status"], "0x1");
+    }
+    assert_eq!(node.balance(to).await, U256::from(20));
+
+    // Several senders at once, each sending in turn.
+    let senders = 2..6u32;
+    let runs = senders.clone().map(|from| {
+        let node = &node;
+        async move {
+            for round in 0..8 {
+                let raw = signed(from, 2 * round, TxKind::Call(to), 1, vec![]);
+                let hash = node.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
+                node.sealed_receipt(&hash).await;
+                let hash = node
+                    .ok("eth_sendTransaction", vec![json!({ "from": account(from), "to": to })])
+                    .await;
+                node.sealed_receipt(&hash).await;
+            }
+        }
+    });
+    futures::future::join_all(runs).await;
+    for from in senders {
+        assert_eq!(node.nonce(account(from)).await, 16);
+    }
+
+    // Queued behind a nonce gap: the hash comes back at once, unsealed.
+    let started = Instant::now();
+    let gapped = node
+        .ok("eth_sendRawTransaction", vec![json!(signed(0, 21, TxKind::Call(to), 1, vec![]))])
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(node.ok("eth_getTransactionReceipt", vec![gapped.clone()]).await.is_null());
+    // Filling the gap seals both.
+    let filler = node
+        .ok("eth_sendRawTransaction", vec![json!(signed(0, 20, TxKind::Call(to), 1, vec![]))])
+        .await;
+    node.sealed_receipt(&filler).await;
+    node.receipt(&gapped).await;
 }
 
 #[tokio::test]
@@ -423,10 +911,6 @@ async fn time_moves_and_blocks_are_mined() {
     node.invalid("evm_increaseTime", vec![], "missing parameter 0").await;
     node.invalid("hardhat_mine", vec![json!(1_000_000)], "at most 10000 blocks").await;
     assert_eq!(number(&node.latest().await["number"]), head + 4, "a refused call mined nothing");
-
-    let error = node.call("evm_snapshot", vec![]).await.expect_err("not supported");
-    assert_eq!(error.code(), METHOD_NOT_FOUND);
-    assert!(error.message().contains("not supported yet"), "{error}");
 }
 
 /// A node without `--dev` (which `launch` does not start yet): the same RPC
@@ -455,7 +939,8 @@ async fn production_node_refuses_dev_methods() {
     // As geth without a keystore: no accounts.
     assert_eq!(call(&client, "eth_accounts", vec![]).await.unwrap(), json!([]));
     let from = account(0);
-    let calls: [(&str, Vec<Value>); 11] = [
+    let word = json!(B256::ZERO);
+    let calls: [(&str, Vec<Value>); 19] = [
         ("eth_sendTransaction", vec![json!({ "from": from, "to": from })]),
         ("eth_sign", vec![json!(from), json!("0x01")]),
         ("personal_sign", vec![json!("0x01"), json!(from)]),
@@ -467,6 +952,14 @@ async fn production_node_refuses_dev_methods() {
         ("evm_setNextBlockTimestamp", vec![json!(2_000_000_000u64)]),
         ("evm_snapshot", vec![]),
         ("evm_revert", vec![json!("0x1")]),
+        ("hardhat_setBalance", vec![json!(from), json!("0x1")]),
+        ("anvil_setBalance", vec![json!(from), json!("0x1")]),
+        ("hardhat_setNonce", vec![json!(from), json!("0x9")]),
+        ("anvil_setNonce", vec![json!(from), json!("0x9")]),
+        ("hardhat_setCode", vec![json!(from), json!("0x00")]),
+        ("anvil_setCode", vec![json!(from), json!("0x00")]),
+        ("hardhat_setStorageAt", vec![json!(from), json!("0x0"), word.clone()]),
+        ("anvil_setStorageAt", vec![json!(from), json!("0x0"), word.clone()]),
     ];
     for (method, args) in calls {
         let error = call(&client, method, args).await.expect_err(method);

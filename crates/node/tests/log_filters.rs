@@ -285,6 +285,17 @@ async fn subscriptions_and_polling_filters_report_matching_logs() {
         }
     }
     assert_eq!(node.refused("eth_newFilter", vec![]).await.code(), INVALID_PARAMS);
+    // A range that ends before it starts is refused with the numbers asked,
+    // also when its start is past the head.
+    let error =
+        node.refused("eth_getLogs", vec![json!({"fromBlock": "0xf4240", "toBlock": "0x1"})]).await;
+    assert_eq!(
+        (error.code(), error.message()),
+        (INVALID_PARAMS, "eth_getLogs: invalid block range: fromBlock 1000000 is after toBlock 1"),
+    );
+    let beyond =
+        node.ok("eth_getLogs", vec![json!({"fromBlock": "0xf4240", "toBlock": "0xf4241"})]).await;
+    assert_eq!(beyond, json!([]), "a range past the head has no logs");
     assert_eq!(node.refused("eth_newBlockFilter", vec![json!(1)]).await.code(), INVALID_PARAMS);
 
     user_logs.unsubscribe().await.expect("eth_unsubscribe succeeds");

@@ -63,6 +63,14 @@ pub fn is_callable(address: &Address) -> bool {
 /// contract there, as Moonbeam does for its precompiles.
 pub const SYSTEM_CONTRACT_CODE: [u8; 5] = [0x60, 0x00, 0x60, 0x00, 0xfd];
 
+/// True for Cancun's Ethereum precompiles, `0x01` (ecrecover) to `0x0a`
+/// (KZG point evaluation): they have no code, yet a call or a transaction
+/// to them runs them.
+pub fn is_ethereum_precompile(address: &Address) -> bool {
+    let bytes = address.as_slice();
+    bytes[..19].iter().all(|b| *b == 0) && (1..=0x0a).contains(&bytes[19])
+}
+
 /// True for an address reserved for a system account.
 pub fn is_system(address: &Address) -> bool {
     let bytes = address.as_slice();
@@ -78,6 +86,11 @@ mod tests {
         assert!(is_system(&TREASURY));
         assert!(is_system(&VESTING));
         assert!(!is_system(&Address::ZERO));
+        assert!(is_ethereum_precompile(&address!("0x0000000000000000000000000000000000000001")));
+        assert!(is_ethereum_precompile(&address!("0x000000000000000000000000000000000000000a")));
+        assert!(!is_ethereum_precompile(&Address::ZERO));
+        assert!(!is_ethereum_precompile(&address!("0x000000000000000000000000000000000000000b")));
+        assert!(!is_ethereum_precompile(&STAKING));
         assert!(!is_system(&address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")));
     }
 }

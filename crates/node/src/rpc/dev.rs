@@ -5,30 +5,36 @@
 //! `eth_sendTransaction`, `eth_sign`, `personal_sign` and
 //! `eth_signTypedData_v4` sign with their keys. Chain control: `evm_mine`,
 //! `hardhat_mine`/`anvil_mine`, `evm_increaseTime` and
-//! `evm_setNextBlockTimestamp`. A node started without `--dev` refuses every
-//! one of them (`-32601`, naming the method) except `eth_accounts`, which
-//! lists no accounts there, as geth without a keystore does.
-//! `evm_snapshot`/`evm_revert` are refused everywhere: the store cannot roll
-//! committed blocks back yet.
+//! `evm_setNextBlockTimestamp`, `evm_snapshot` and `evm_revert`. State
+//! edits: `hardhat_setBalance`, `hardhat_setNonce`, `hardhat_setCode`,
+//! `hardhat_setStorageAt` and their `anvil_` aliases, each sealed as a
+//! block (see [`seal_edit`]). A node
+//! started without `--dev` refuses every one of them (`-32601`, naming the
+//! method) except `eth_accounts`, which lists no accounts there, as geth
+//! without a keystore does.
 
 use super::{
     RpcContext,
     errors::{self, internal, invalid_params},
     eth::{Positional, SUGGESTED_TIP},
 };
-use crate::dev::{DEV_ACCOUNTS, DEV_PRODUCER, dev_signer};
+use crate::{
+    chain::DevEdit,
+    dev::{DEV_ACCOUNTS, DEV_PRODUCER, dev_signer},
+};
 use alloy_consensus::{
     SignableTransaction, TxEip1559, TxEip2930, TxEnvelope, TxLegacy, TypedTransaction,
 };
 use alloy_dyn_abi::TypedData;
 use alloy_eips::{eip2718::Encodable2718, eip2930::AccessList};
-use alloy_primitives::{Address, Bytes, TxKind, U64, U128, U256};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U128, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use jsonrpsee::{
     RpcModule,
     types::{ErrorObjectOwned, Params, error::ErrorCode},
 };
+use ol_ledger::StateView;
 use serde::Deserialize;
 use std::sync::OnceLock;
 
@@ -38,6 +44,9 @@ type Method = fn(Params<'_>, &RpcContext) -> RpcResult<serde_json::Value>;
 
 /// Most blocks one `hardhat_mine` call seals (each is a stored block).
 pub const MAX_MINE_BLOCKS: u64 = 10_000;
+
+/// Largest code `hardhat_setCode` sets: EIP-170's limit on deployed code.
+pub const MAX_CODE_SIZE: usize = 24_576;
 
 /// Registers the dev methods.
 pub fn register(module: &mut RpcModule<RpcContext>) {
@@ -64,8 +73,16 @@ pub fn register(module: &mut RpcModule<RpcContext>) {
         ("anvil_mine", anvil_mine),
         ("evm_increaseTime", evm_increase_time),
         ("evm_setNextBlockTimestamp", evm_set_next_block_timestamp),
-        ("evm_snapshot", unsupported),
-        ("evm_revert", unsupported),
+        ("evm_snapshot", evm_snapshot),
+        ("evm_revert", evm_revert),
+        ("hardhat_setBalance", |p, ctx| set_balance(p, ctx, "hardhat_setBalance")),
+        ("anvil_setBalance", |p, ctx| set_balance(p, ctx, "anvil_setBalance")),
+        ("hardhat_setNonce", |p, ctx| set_nonce(p, ctx, "hardhat_setNonce")),
+        ("anvil_setNonce", |p, ctx| set_nonce(p, ctx, "anvil_setNonce")),
+        ("hardhat_setCode", |p, ctx| set_code(p, ctx, "hardhat_setCode")),
+        ("anvil_setCode", |p, ctx| set_code(p, ctx, "anvil_setCode")),
+        ("hardhat_setStorageAt", |p, ctx| set_storage_at(p, ctx, "hardhat_setStorageAt")),
+        ("anvil_setStorageAt", |p, ctx| set_storage_at(p, ctx, "anvil_setStorageAt")),
     ];
     for (name, method) in methods {
         let (name, method) = (*name, *method);
@@ -227,7 +244,8 @@ impl SendRequest {
 }
 
 /// Fills, signs with the dev key of `from` and submits a transaction, as
-/// `eth_sendRawTransaction` would; returns its hash.
+/// `eth_sendRawTransaction` would (waiting for its block when automining);
+/// returns its hash.
 fn eth_send_transaction(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
     let mut p = Positional::new(params, "eth_sendTransaction")?;
     let request: SendRequest = p.required("transaction object")?;
@@ -278,7 +296,9 @@ fn eth_send_transaction(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde
     };
     let signature = signer.sign_hash_sync(&tx.signature_hash()).map_err(internal)?;
     let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
-    json(ctx.chain.submit_raw(&raw).map_err(errors::submit_error)?)
+    // On the blocking pool, where waiting for the automined block may block.
+    let submitted = tokio::runtime::Handle::current().block_on(ctx.chain.submit_raw_sealed(&raw));
+    json(submitted.map_err(errors::submit_error)?)
 }
 
 /// The gas `request` needs, by the same rules as `eth_estimateGas`.
@@ -422,13 +442,128 @@ fn evm_set_next_block_timestamp(
     Ok(serde_json::Value::Null)
 }
 
-/// `evm_snapshot`/`evm_revert`: refused until the store can drop committed
-/// blocks.
-fn unsupported(_params: Params<'_>, _ctx: &RpcContext) -> RpcResult<serde_json::Value> {
-    Err(errors::error(
-        ErrorCode::MethodNotFound.code(),
-        "evm_snapshot and evm_revert are not supported yet: this node cannot roll committed blocks back; restart the dev node with a fresh --datadir instead",
-    ))
+/// `evm_snapshot()`: saves the chain as it is; answers the snapshot's id
+/// (`"0x1"`, `"0x2"`, …) for `evm_revert`. Snapshots live in the node's
+/// memory: a restart forgets them all.
+fn evm_snapshot(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    Positional::new(params, "evm_snapshot")?.finish()?;
+    json(U64::from(ctx.chain.take_snapshot()?))
+}
+
+/// `evm_revert(id)`: returns the chain to snapshot `id` — blocks, receipts,
+/// state, head and the dev clock as they were; the pool emptied — and
+/// uses up that snapshot and every later one, as Hardhat Network does.
+/// `true` if reverted, `false` for an id not held. Installed filters are
+/// moved back to report the blocks sealed from the restored head on.
+/// Contribution bytes are not part of the chain and stay as they are:
+/// bytes uploaded since the snapshot remain, bytes forgotten since remain
+/// forgotten.
+fn evm_revert(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, "evm_revert")?;
+    let Quantity(id) = p.required("snapshot id")?;
+    p.finish()?;
+    let reverted = ctx.chain.revert_to_snapshot(id)?;
+    if reverted {
+        ctx.filters.rewind(ctx.chain.head().number());
+    }
+    Ok(serde_json::Value::Bool(reverted))
+}
+
+// ---------------------------------------------------------------------------
+// State edits
+// ---------------------------------------------------------------------------
+
+/// Seals `edit` into a block ([`Chain::seal_dev_edits`]) and answers as the
+/// namespace does: Hardhat's `true`, anvil's `null`.
+///
+/// Hardhat Network and anvil change the state without a block, leaving
+/// the head's state root stale until the next one. Here each edit is an
+/// empty block carrying it (at its parent's timestamp): what `latest`
+/// reads is what the head's state root commits to, `eth_getProof`
+/// verifies against it, and the edit is at a block number in the history
+/// like any change. The cost: the block number moves by one per edit.
+///
+/// [`Chain::seal_dev_edits`]: crate::chain::Chain::seal_dev_edits
+fn seal_edit(ctx: &RpcContext, method: &str, edit: DevEdit) -> RpcResult<serde_json::Value> {
+    ctx.chain.seal_dev_edits(DEV_PRODUCER, &[edit])?;
+    Ok(if method.starts_with("hardhat_") {
+        serde_json::Value::Bool(true)
+    } else {
+        serde_json::Value::Null
+    })
+}
+
+/// `hardhat_setBalance(address, balance)` / `anvil_setBalance`: sets the
+/// account's balance (wei, a quantity), in a block of its own (see
+/// [`seal_edit`]).
+fn set_balance(
+    params: Params<'_>,
+    ctx: &RpcContext,
+    method: &'static str,
+) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, method)?;
+    let address: Address = p.required("address")?;
+    let balance: U256 = p.required("balance (0x quantity)")?;
+    p.finish()?;
+    seal_edit(ctx, method, DevEdit::Balance(address, balance))
+}
+
+/// `hardhat_setNonce(address, nonce)` / `anvil_setNonce`: sets the
+/// account's nonce, in a block of its own (see [`seal_edit`]). A nonce
+/// below the current one is refused, as Hardhat refuses it (pooled
+/// transactions could not follow it back).
+fn set_nonce(
+    params: Params<'_>,
+    ctx: &RpcContext,
+    method: &'static str,
+) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, method)?;
+    let address: Address = p.required("address")?;
+    let Quantity(nonce) = p.required("nonce")?;
+    p.finish()?;
+    let current = ctx.chain.snapshot()?.account(&address).map_err(internal)?.map_or(0, |a| a.nonce);
+    if nonce < current {
+        return Err(invalid_params(format!(
+            "{method}: nonce {nonce} is below {address}'s current nonce {current}; a nonce can only go up"
+        )));
+    }
+    seal_edit(ctx, method, DevEdit::Nonce(address, nonce))
+}
+
+/// `hardhat_setCode(address, code)` / `anvil_setCode`: sets the account's
+/// code (`0x` removes it), in a block of its own (see [`seal_edit`]).
+fn set_code(
+    params: Params<'_>,
+    ctx: &RpcContext,
+    method: &'static str,
+) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, method)?;
+    let address: Address = p.required("address")?;
+    let code: Bytes = p.required("code (0x hex)")?;
+    p.finish()?;
+    if code.len() > MAX_CODE_SIZE {
+        return Err(invalid_params(format!(
+            "{method}: code of {} bytes is over the {MAX_CODE_SIZE}-byte limit (EIP-170)",
+            code.len()
+        )));
+    }
+    seal_edit(ctx, method, DevEdit::Code(address, code))
+}
+
+/// `hardhat_setStorageAt(address, slot, value)` / `anvil_setStorageAt`:
+/// sets one storage word (the slot a quantity, the value 32 bytes), in a
+/// block of its own (see [`seal_edit`]).
+fn set_storage_at(
+    params: Params<'_>,
+    ctx: &RpcContext,
+    method: &'static str,
+) -> RpcResult<serde_json::Value> {
+    let mut p = Positional::new(params, method)?;
+    let address: Address = p.required("address")?;
+    let slot: U256 = p.required("storage slot (0x quantity)")?;
+    let value: B256 = p.required("value (32 bytes, 0x hex)")?;
+    p.finish()?;
+    seal_edit(ctx, method, DevEdit::Storage(address, B256::from(slot), value.into()))
 }
 
 #[cfg(test)]

@@ -62,11 +62,12 @@ pub fn register(module: &mut RpcModule<RpcContext>) {
     // Decoding and recovering a transaction is ~50 µs of CPU and a pool
     // insert: cheaper on the calling task than a handoff to the blocking
     // pool (which cost a fifth of the node's CPU under load). Batches on
-    // several connections still use every core.
+    // several connections still use every core. Async: an automining dev
+    // node answers once the transaction's block is sealed.
     module
-        .register_method("eth_sendRawTransaction", |params, ctx, _| {
+        .register_async_method("eth_sendRawTransaction", |params, ctx, _| async move {
             ctx.chain.metrics().rpc_calls.inc();
-            eth_send_raw_transaction(params, ctx)
+            eth_send_raw_transaction(params, &ctx).await
         })
         .expect("eth_sendRawTransaction is registered once");
     let methods: &[(&'static str, Method)] = &[
@@ -284,14 +285,17 @@ fn eth_get_storage_at(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_j
     json(B256::from(value))
 }
 
-fn eth_send_raw_transaction(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value> {
+async fn eth_send_raw_transaction(
+    params: Params<'static>,
+    ctx: &RpcContext,
+) -> RpcResult<serde_json::Value> {
     let mut p = Positional::new(params, "eth_sendRawTransaction")?;
     let raw: Bytes = p.required("signed transaction bytes")?;
     p.finish()?;
     if raw.is_empty() {
         return Err(errors::submit_error(TransactionDecodeError::Empty.into()));
     }
-    let hash = ctx.chain.submit_raw(&raw).map_err(errors::submit_error)?;
+    let hash = ctx.chain.submit_raw_sealed(&raw).await.map_err(errors::submit_error)?;
     json(hash)
 }
 
@@ -342,12 +346,13 @@ fn eth_get_transaction_receipt(
     ))
 }
 
-/// The address a successful creation deployed to (`contractAddress`).
+/// The address a creation deploys to (`contractAddress`): set for a failed
+/// creation too, as geth and anvil do (the status says whether code is there).
 fn created_address(
     ctx: &RpcContext,
     receipt: &ol_primitives::Receipt,
 ) -> RpcResult<Option<Address>> {
-    if receipt.to.is_some() || !receipt.success() {
+    if receipt.to.is_some() {
         return Ok(None);
     }
     let found = ctx.chain.store().transaction(receipt.transaction_hash).map_err(internal)?;
@@ -556,7 +561,7 @@ fn block_rewards(
 }
 
 /// Checks the caller's funds for the value before a call or gas estimate.
-fn check_call(state: &HistoricalState, request: &TransactionRequest) -> RpcResult<()> {
+pub(super) fn check_call(state: &HistoricalState, request: &TransactionRequest) -> RpcResult<()> {
     let value = request.value.unwrap_or_default();
     if let Some(from) = request.from
         && !value.is_zero()
@@ -579,8 +584,9 @@ pub(super) fn eth_estimate_gas(
     let mut p = Positional::new(params, "eth_estimateGas")?;
     let request: TransactionRequest = p.required("transaction call object")?;
     let block: Option<BlockId> = p.optional("block")?;
+    let overrides: Option<serde_json::Value> = p.optional("state overrides")?;
     p.finish()?;
-    let state = state_at(ctx, block)?;
+    let state = with_overrides(state_at(ctx, block)?, overrides, "eth_estimateGas")?;
     check_call(&state, &request)?;
     // An estimate is for a transaction the node will include next: on the
     // head it runs in the pending block, as anvil's does.
@@ -590,7 +596,7 @@ pub(super) fn eth_estimate_gas(
     if let Some(outcome) = system_call(ctx, &state, &env, &request)? {
         gas += outcome.gas_used;
     } else if let Some(outcome) = contract_call(ctx, &state, &env, &request)? {
-        gas = estimate_contract_gas(ctx, &state, &env, &request, outcome.gas_used)?;
+        gas = estimate_contract_gas(ctx, &state, &env, &request, outcome.gas_used, gas)?;
     }
     if let Some(limit) = request.gas
         && limit < gas
@@ -606,10 +612,10 @@ fn eth_call(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value
     let mut p = Positional::new(params, "eth_call")?;
     let request: TransactionRequest = p.required("transaction call object")?;
     let block: Option<BlockId> = p.optional("block")?;
-    let _overrides: Option<serde_json::Value> = p.optional("state overrides")?;
+    let overrides: Option<serde_json::Value> = p.optional("state overrides")?;
     p.finish()?;
     let pending = matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending)));
-    let state = state_at(ctx, block)?;
+    let state = with_overrides(state_at(ctx, block)?, overrides, "eth_call")?;
     check_call(&state, &request)?;
     let env = call_env(ctx, &state, pending);
     if let Some(outcome) = system_call(ctx, &state, &env, &request)? {
@@ -628,7 +634,11 @@ fn eth_call(params: Params<'_>, ctx: &RpcContext) -> RpcResult<serde_json::Value
 /// time costs more than one overwritten at the same time). Otherwise the
 /// block `state` ends with, its own number and time, as geth and anvil run
 /// `eth_call` at `latest` (`block.number` is the head's).
-fn call_env(ctx: &RpcContext, state: &HistoricalState, pending: bool) -> ol_primitives::BlockEnv {
+pub(super) fn call_env(
+    ctx: &RpcContext,
+    state: &HistoricalState,
+    pending: bool,
+) -> ol_primitives::BlockEnv {
     let header = state.header();
     let (number, timestamp) = if pending && header.number() == ctx.chain.head().number() {
         (header.number() + 1, ctx.chain.now().max(header.header.timestamp))
@@ -642,6 +652,58 @@ fn call_env(ctx: &RpcContext, state: &HistoricalState, pending: bool) -> ol_prim
         base_fee: header.header.base_fee_per_gas.unwrap_or_default(),
         gas_limit: ctx.chain.spec().block_gas_limit,
     }
+}
+
+/// `state` with the state override set of `eth_call`/`eth_estimateGas`
+/// (geth's: `{address: {balance, nonce, code, state | stateDiff}}`) laid
+/// over it for this call only. A malformed set is `-32602`, naming the
+/// account and the field.
+fn with_overrides(
+    state: HistoricalState,
+    overrides: Option<serde_json::Value>,
+    method: &str,
+) -> RpcResult<HistoricalState> {
+    use alloy_rpc_types_eth::state::AccountOverride as Requested;
+    use ol_storage::{AccountOverride, StateOverrides, StorageOverride};
+    let refuse = |why: String| invalid_params(format!("{method}: invalid state override: {why}"));
+    let entries = match overrides {
+        None | Some(serde_json::Value::Null) => return Ok(state),
+        Some(serde_json::Value::Object(entries)) => entries,
+        Some(other) => {
+            return Err(refuse(format!("expected an object keyed by address, got {other}")));
+        }
+    };
+    let words = |slots: alloy_primitives::map::B256HashMap<B256>| {
+        slots.into_iter().map(|(slot, word)| (slot, U256::from_be_bytes(word.0))).collect()
+    };
+    let mut set = StateOverrides::default();
+    for (key, fields) in entries {
+        let address: Address =
+            key.parse().map_err(|e| refuse(format!("{key:?} is not an address: {e}")))?;
+        let requested: Requested = serde_json::from_value(fields)
+            .map_err(|e| refuse(format!("account {address}: {e}")))?;
+        if requested.move_precompile_to.is_some() {
+            return Err(refuse(format!(
+                "account {address}: movePrecompileToAddress is not supported"
+            )));
+        }
+        let storage = match (requested.state, requested.state_diff) {
+            (Some(_), Some(_)) => {
+                return Err(refuse(format!("account {address} has both state and stateDiff")));
+            }
+            (Some(slots), None) => Some(StorageOverride::Replace(words(slots))),
+            (None, Some(slots)) => Some(StorageOverride::Diff(words(slots))),
+            (None, None) => None,
+        };
+        let account = AccountOverride {
+            balance: requested.balance,
+            nonce: requested.nonce,
+            code: requested.code,
+            storage,
+        };
+        set.insert(address, account);
+    }
+    Ok(state.with_overrides(set))
 }
 
 /// Runs a creation or a call to an account with code in revm on top of
@@ -672,7 +734,9 @@ fn run_contract(
     gas_limit: Option<u64>,
 ) -> RpcResult<Option<ol_ledger::ContractOutcome>> {
     let kind = request.to.unwrap_or(alloy_primitives::TxKind::Create);
-    if let alloy_primitives::TxKind::Call(to) = kind {
+    if let alloy_primitives::TxKind::Call(to) = kind
+        && !ol_primitives::addresses::is_ethereum_precompile(&to)
+    {
         let code_hash = state.account(&to).map_err(internal)?.map(|a| a.code_hash);
         if code_hash.is_none_or(|hash| hash == ol_ledger::state::EMPTY_CODE_HASH) {
             return Ok(None);
@@ -722,21 +786,35 @@ fn revert_reason(output: &[u8]) -> Option<String> {
 
 /// The least gas limit with which the request succeeds, by bisection
 /// between what it used and the block's limit (refunds and the 63/64 rule
-/// make the gas used too little as a limit).
+/// make the gas used too little as a limit). When a sub-call that fails
+/// without failing the transaction (a caught out-of-gas, a failed CREATE)
+/// burns whatever it is given, the gas used at the block's limit is far
+/// more than needed: then the bisection runs below it, down to `intrinsic`,
+/// as anvil's does.
 fn estimate_contract_gas(
     ctx: &RpcContext,
     state: &HistoricalState,
     block: &ol_primitives::BlockEnv,
     request: &TransactionRequest,
     used: u64,
+    intrinsic: u64,
 ) -> RpcResult<u64> {
     let succeeds = |limit: u64| -> RpcResult<bool> {
-        Ok(run_contract(ctx, state, block, request, Some(limit))?.is_some_and(|o| o.success))
+        match run_contract(ctx, state, block, request, Some(limit)) {
+            Ok(outcome) => Ok(outcome.is_some_and(|o| o.success)),
+            // Below what it used, a limit revm refuses (under the intrinsic
+            // gas of a creation) is one the request does not succeed with.
+            Err(_) if limit < used => Ok(false),
+            Err(error) => Err(error),
+        }
     };
     let mut high = request.gas.unwrap_or(ctx.chain.spec().block_gas_limit);
     let mut low = used.saturating_sub(1);
     if succeeds(used)? {
-        return Ok(used);
+        if used <= intrinsic || !succeeds(used - 1)? {
+            return Ok(used);
+        }
+        (low, high) = (intrinsic.saturating_sub(1), used - 1);
     }
     while high - low > 1 {
         let mid = low + (high - low) / 2;
@@ -819,11 +897,14 @@ pub(super) fn logs_in_range(
             (header.number(), header.number())
         }
         alloy_rpc_types_eth::FilterBlockOption::Range { from_block, to_block } => {
+            // A number past the head stays what was asked (the range is
+            // clamped to the head below), so a refusal names it.
             let resolve = |tag: Option<BlockNumberOrTag>| match tag {
-                None => Some(head),
-                Some(tag) => resolve_tag(&ctx.chain, tag).or(Some(u64::MAX)),
+                Some(BlockNumberOrTag::Number(number)) => number,
+                Some(tag) => resolve_tag(&ctx.chain, tag).unwrap_or(head),
+                None => head,
             };
-            (resolve(from_block).unwrap_or(head), resolve(to_block).unwrap_or(head))
+            (resolve(from_block), resolve(to_block))
         }
     };
     if from > to {

@@ -7,7 +7,11 @@
 //!
 //! Nothing is buffered per filter: a filter remembers the first block it has
 //! not reported, and a poll reads the logs of the blocks sealed since from
-//! storage, so an idle filter costs a few words of memory.
+//! storage, so an idle filter costs a few words of memory. When a dev chain
+//! goes back (`evm_revert`), filters and log subscriptions ahead of the
+//! restored head move back to it and report the blocks sealed anew; what
+//! they reported of the abandoned blocks is not retracted (no `removed`
+//! logs, as Hardhat Network sends none either).
 
 use super::{
     RpcContext,
@@ -171,6 +175,15 @@ impl Filters {
         filter.next_block = filter.next_block.max(head.saturating_add(1));
         filter.last_poll = now;
         Ok((filter.kind.clone(), blocks))
+    }
+
+    /// After the chain went back to block `head` (`evm_revert`): filters
+    /// ahead of it report again from the block after it, so the blocks
+    /// sealed anew under the same numbers are not skipped.
+    pub fn rewind(&self, head: u64) {
+        for filter in self.lock().values_mut() {
+            filter.next_block = filter.next_block.min(head.saturating_add(1));
+        }
     }
 
     /// The filter's criteria, without counting as a poll (as geth).
@@ -339,14 +352,22 @@ pub(super) async fn stream_logs(
     let mut heads = ctx.chain.subscribe_heads();
     // Subscribed first: a block sealed in between is both in the head and
     // announced, and the announcement is skipped below.
-    let mut next = ctx.chain.head().number() + 1;
+    let start = ctx.chain.head();
+    let mut next = start.number() + 1;
     let sink = pending.accept().await?;
     let filter = Arc::new(filter);
     loop {
         let head = tokio::select! {
             _ = sink.closed() => return Ok(()),
             head = heads.recv() => match head {
-                Ok(header) => header.number(),
+                Ok(header) => {
+                    // Below the cursor and not the head at subscription:
+                    // the chain went back (`evm_revert`) and sealed anew.
+                    if header.number() < next && header.hash != start.hash {
+                        next = header.number();
+                    }
+                    header.number()
+                }
                 // Missed announcements: the blocks are read from storage.
                 Err(RecvError::Lagged(_)) => ctx.chain.head().number(),
                 Err(RecvError::Closed) => return Ok(()),
@@ -407,6 +428,21 @@ mod tests {
         assert!(filters.uninstall(id));
         assert!(!filters.uninstall(id));
         assert_eq!(filters.poll(id, 8, now).unwrap_err(), FilterError::NotFound);
+    }
+
+    #[test]
+    fn a_rewind_reports_the_resealed_blocks() {
+        let filters = Filters::default();
+        let now = Instant::now();
+        let ahead = filters.install(FilterKind::Blocks, 1, now).unwrap();
+        let behind = filters.install(FilterKind::Blocks, 1, now).unwrap();
+        assert_eq!(filters.poll(ahead, 9, now).unwrap().1, 1..=9);
+        assert_eq!(filters.poll(behind, 3, now).unwrap().1, 1..=3);
+        // The chain goes back to block 5 and seals 6 and 7 anew.
+        filters.rewind(5);
+        assert_eq!(filters.poll(ahead, 7, now).unwrap().1, 6..=7);
+        // A filter not past the restored head keeps its place.
+        assert_eq!(filters.poll(behind, 7, now).unwrap().1, 4..=7);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod attribution;
 pub mod blob;
 mod convert;
 pub mod datanet;
+pub mod debug;
 pub mod dev;
 pub mod errors;
 pub mod eth;
@@ -76,6 +77,7 @@ pub fn module(context: RpcContext) -> RpcModule<RpcContext> {
     attribution::register(&mut module);
     blob::register(&mut module);
     dev::register(&mut module);
+    debug::register(&mut module);
     module
 }
 
