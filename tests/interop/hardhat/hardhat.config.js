@@ -10,8 +10,7 @@
 // contracts' interfaces): Hardhat 2 compiles and imports only files inside
 // the project, and the link keeps one copy of each interface.
 const path = require("path");
-const { extendProvider, subtask } = require("hardhat/config");
-const { ProviderWrapper } = require("hardhat/plugins");
+const { subtask } = require("hardhat/config");
 const { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } = require("hardhat/builtin-tasks/task-names");
 require("@nomicfoundation/hardhat-ethers");
 require("@nomicfoundation/hardhat-chai-matchers");
@@ -33,32 +32,6 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args, hre, runSuper) => {
     longVersion: solc.version(), // e.g. 0.8.26+commit.8a97fa7a.Emscripten.clang
   };
 });
-
-// Hardhat Network and anvil answer eth_sendTransaction only after the block
-// holding it is sealed, and hardhat-chai-matchers (`.to.emit`, `.reverted`)
-// rely on it: they read the receipt once, right away. The node in
-// `--block-time 0` mode answers with the hash first and seals a few
-// milliseconds later, so the receipt is briefly null. Until the node waits,
-// this wrapper does: after a send it polls for the receipt before handing the
-// hash back. OPENLEDGER_NO_RECEIPT_WAIT=1 turns it off (test/known-gaps.js
-// shows the difference).
-class WaitForReceipt extends ProviderWrapper {
-  async request(args) {
-    const result = await this._wrappedProvider.request(args);
-    if (args.method !== "eth_sendTransaction" && args.method !== "eth_sendRawTransaction") return result;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const receipt = await this._wrappedProvider.request({ method: "eth_getTransactionReceipt", params: [result] });
-      if (receipt !== null) return result;
-      if (Date.now() > deadline) throw new Error(`transaction ${result} was not mined within 30 s`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
-}
-
-extendProvider(async (provider, config, network) =>
-  network === "openledger" && process.env.OPENLEDGER_NO_RECEIPT_WAIT !== "1" ? new WaitForReceipt(provider) : provider,
-);
 
 /** @type import('hardhat/config').HardhatUserConfig */
 module.exports = {

@@ -1,12 +1,12 @@
-// Where the node still differs from what Hardhat Network (and anvil) do, as
-// Hardhat users rely on it. Pending in a normal run; OPENLEDGER_KNOWN_GAPS=1
-// runs them (each fails until the node matches), so a fix is easy to confirm:
+// Where the node differed from what Hardhat Network (and anvil) do, as
+// Hardhat users rely on it. An open gap goes in a block that is pending in a
+// normal run and runs with OPENLEDGER_KNOWN_GAPS=1 (failing until the node
+// matches), so a fix is easy to confirm:
 //
 //   OPENLEDGER_KNOWN_GAPS=1 OPENLEDGER_RPC_URL=http://127.0.0.1:8545 npx hardhat test test/known-gaps.js
 //
-// They talk to the node through a plain ethers JsonRpcProvider, not through
-// Hardhat's provider, so hardhat.config.js's receipt wait does not hide the
-// first one.
+// None is open now: every gap found so far is closed and kept below as an
+// ordinary test.
 const { expect } = require("chai");
 const { ethers, network } = require("hardhat");
 
@@ -15,7 +15,9 @@ const { ethers, network } = require("hardhat");
 const BLOCK_NUMBER_INIT = "0x66435f5260205ff35f5260076019f3";
 const BLOCK_NUMBER_RUNTIME = "0x435f5260205ff3";
 
-(process.env.OPENLEDGER_KNOWN_GAPS === "1" ? describe : describe.skip)("known gaps with Hardhat Network", function () {
+// Through a plain ethers JsonRpcProvider, not Hardhat's provider, so that
+// nothing between the test and the node waits for the receipt.
+describe("automine as Hardhat Network has it", function () {
   let raw, from;
 
   before(async function () {
@@ -29,7 +31,6 @@ const BLOCK_NUMBER_RUNTIME = "0x435f5260205ff3";
     const hash = await raw.send("eth_sendTransaction", [{ from, to: from, value: "0x1" }]);
     expect(await raw.send("eth_getTransactionReceipt", [hash])).to.not.equal(null);
   });
-
 });
 
 // Closed gaps of Solidity calling the system contracts, kept as ordinary
