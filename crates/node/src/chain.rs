@@ -2,8 +2,13 @@
 //!
 //! [`Chain`] accepts transactions into the pool ([`Chain::submit_raw`]) and
 //! turns pending ones into committed blocks ([`Chain::seal_block`]); the
-//! consensus implementation decides *when* to seal. Every committed header is
-//! broadcast to subscribers (`eth_subscribe("newHeads")`, metrics).
+//! consensus implementation decides *when* to seal. A validator network
+//! splits sealing in two: a proposer builds a block without committing it
+//! ([`Chain::build_block`]) and commits it once decided
+//! ([`Chain::commit_built`]); every other node re-executes the block and
+//! checks its header before committing it ([`Chain::import_block`]), as
+//! block sync does. Every committed header is broadcast to subscribers
+//! (`eth_subscribe("newHeads")`, metrics).
 //!
 //! Dev chains get the controls Hardhat Network and anvil have: automine
 //! ([`Chain::submit_raw_sealed`] answers once the block is sealed),
@@ -16,13 +21,17 @@ use crate::{
     metrics::Metrics,
     pool::{Pool, PoolInsertError},
 };
-use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header};
+use alloy_consensus::{EMPTY_OMMER_ROOT_HASH, Header, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use ol_ledger::{
     BlockOutcome, ChainSpec, ExecutionMode, Genesis, InvalidTransaction, StateChanges, StateView,
     execute_block, execution::BlockError, state::EMPTY_CODE_HASH, validation, vesting,
 };
-use ol_primitives::{BlockEnv, RecoveredTransaction, SealedHeader, TransactionDecodeError, block};
+use ol_primitives::{
+    Block, BlockEnv, Receipt, RecoveredTransaction, SealedHeader, TransactionDecodeError, block,
+    decode_raw_transaction, recover_parallel,
+};
 use ol_storage::{Checkpoint, StateSnapshot, StorageError, Store};
 use std::{
     collections::HashMap,
@@ -75,6 +84,21 @@ pub enum ChainError {
     /// The state could not be read.
     #[error(transparent)]
     State(#[from] ol_ledger::StateError),
+    /// A built block whose parent is no longer the head (another block
+    /// was committed since it was built).
+    #[error(
+        "block {number} was built on {parent_hash}, but the head is now block {head_number} ({head_hash}): build it again"
+    )]
+    NotOnHead {
+        /// The built block's number.
+        number: u64,
+        /// The block it was built on.
+        parent_hash: B256,
+        /// The head's number.
+        head_number: u64,
+        /// The head's hash.
+        head_hash: B256,
+    },
 }
 
 /// The running chain of one node.
@@ -243,13 +267,7 @@ impl Chain {
     /// The environment of the block that would be sealed now.
     pub fn next_block_env(&self, beneficiary: Address) -> BlockEnv {
         let head = self.head();
-        BlockEnv {
-            number: head.number() + 1,
-            timestamp: self.now().max(head.header.timestamp),
-            beneficiary,
-            base_fee: next_base_fee(&self.spec, &head),
-            gas_limit: self.spec.block_gas_limit,
-        }
+        self.env_on(&head, beneficiary, self.now().max(head.header.timestamp))
     }
 
     /// The time the next block would be stamped with: a pinned timestamp
@@ -469,6 +487,196 @@ impl Chain {
         self.seal_locked(&env, Vec::new(), edits)
     }
 
+    /// Builds the block that would be sealed now on the head, without
+    /// committing it: the pool's best pending transactions (at most
+    /// `max_transactions`) executed on the head's state, stamped
+    /// `timestamp` (`None`: [`Chain::now`], a pinned dev timestamp read but
+    /// not used up), never before the parent's timestamp. The result
+    /// carries the header the block will have, its state root from a dry
+    /// run of the state trie, so it can be proposed before it is decided.
+    /// Nothing is written and the pool is unchanged; [`Chain::commit_built`]
+    /// commits it.
+    pub fn build_block(
+        &self,
+        beneficiary: Address,
+        max_transactions: usize,
+        timestamp: Option<u64>,
+    ) -> Result<BuiltBlock, ChainError> {
+        let started = Instant::now();
+        let snapshot = self.snapshot()?;
+        let parent = snapshot.header().clone();
+        let timestamp = timestamp.unwrap_or_else(|| self.now()).max(parent.header.timestamp);
+        let env = self.env_on(&parent, beneficiary, timestamp);
+        let candidates = self.pool().best(env.gas_limit, max_transactions);
+        let outcome = self.execute(&snapshot, &env, candidates, ExecutionMode::Build)?;
+        let roots = BlockRoots::of(&outcome);
+        let state_root = snapshot.state_root_after(&outcome.changes);
+        let header =
+            SealedHeader::seal(block_header(parent.hash, &env, &outcome, roots, state_root));
+        Ok(BuiltBlock { header, outcome, elapsed: started.elapsed() })
+    }
+
+    /// Commits a block [`Chain::build_block`] built and broadcasts its
+    /// header, as [`Chain::seal_block`] does; the pool forgets the
+    /// transactions it holds and those it refused for good. Refused with
+    /// [`ChainError::NotOnHead`], nothing written, when the head is no
+    /// longer the block it was built on.
+    pub fn commit_built(&self, built: BuiltBlock) -> Result<SealedBlockSummary, ChainError> {
+        let _sealing = self.seal_lock.lock().expect("seal lock is never poisoned");
+        let started = Instant::now();
+        let head = self.head();
+        let proposed = &built.header;
+        if proposed.header.parent_hash != head.hash {
+            return Err(ChainError::NotOnHead {
+                number: proposed.number(),
+                parent_hash: proposed.header.parent_hash,
+                head_number: head.number(),
+                head_hash: head.hash,
+            });
+        }
+        // The store computes the state root again and refuses the header
+        // if it differs from the dry run's.
+        let header = self.store.commit_block(
+            &built.outcome.changes,
+            |_| proposed.header.clone(),
+            &built.outcome.included,
+            &built.outcome.receipts,
+        )?;
+        let elapsed = built.elapsed + started.elapsed();
+        Ok(self.committed(header, &built.outcome, &[], elapsed, "committed a built block"))
+    }
+
+    /// Imports a block another node built (block sync, a decided proposal):
+    /// checks that it extends the head, re-executes its transactions on the
+    /// head's state in [`ExecutionMode::Verify`] (one invalid transaction
+    /// refuses the block), checks every field of its header against the
+    /// header this node computes, and only then commits it; the pool
+    /// forgets the transactions the block settled and subscribers hear of
+    /// the new head, as with [`Chain::seal_block`].
+    ///
+    /// The block's timestamp may not be before its parent's, nor more than
+    /// [`MAX_FUTURE_BLOCK_SECS`] ahead of this node's clock (wall clock plus
+    /// the dev time offset). Its beneficiary is taken as it is: who may
+    /// propose is consensus' concern. The senders and hashes the block
+    /// carries are ignored: each transaction goes through the checks a
+    /// submitted one does (type, size, EIP-2 signature) and its sender is
+    /// recovered again, on all cores. Blocks of dev edits
+    /// ([`Chain::seal_dev_edits`]) do not follow from their transactions,
+    /// so they cannot be imported.
+    ///
+    /// A refused block leaves everything as it was: blocks, state, head,
+    /// pool.
+    pub fn import_block(&self, block: Block) -> Result<SealedHeader, ImportError> {
+        let _sealing = self.seal_lock.lock().expect("seal lock is never poisoned");
+        let started = Instant::now();
+        let snapshot = self.snapshot()?;
+        let parent = snapshot.header().clone();
+        let Block { header: sealed, transactions } = block;
+        let header = sealed.header;
+        self.check_place(&parent, &header, sealed.hash)?;
+        let number = header.number;
+        let env = self.env_on(&parent, header.beneficiary, header.timestamp);
+        // What the block's execution environment is made of, before executing it.
+        let expected_env = Header {
+            gas_limit: env.gas_limit,
+            base_fee_per_gas: Some(env.base_fee),
+            ..header.clone()
+        };
+        if let Some(mismatch) = header_mismatch(&header, &expected_env) {
+            return Err(mismatch.into_error(number));
+        }
+        let envelopes: Vec<TxEnvelope> = transactions.into_iter().map(|t| t.envelope).collect();
+        // A body that is not the header's is refused before costing an execution.
+        let transactions_root = block::transactions_root(&envelopes);
+        if transactions_root != header.transactions_root {
+            return Err(ImportError::HeaderMismatch {
+                number,
+                field: HeaderField::TransactionsRoot,
+                block: header.transactions_root.to_string(),
+                computed: transactions_root.to_string(),
+            });
+        }
+        let transactions = recover_body(number, envelopes)?;
+        let outcome = self
+            .execute(&snapshot, &env, transactions, ExecutionMode::Verify)
+            .map_err(|error| ImportError::from_execution(number, error))?;
+        let roots = BlockRoots::of(&outcome);
+        // The state root is checked by the commit itself, which computes it
+        // once and writes nothing when the header's differs.
+        let computed = block_header(parent.hash, &env, &outcome, roots, header.state_root);
+        if let Some(mismatch) = header_mismatch(&header, &computed) {
+            return Err(mismatch.into_error(number));
+        }
+        let committed = self
+            .store
+            .commit_block(&outcome.changes, |_| header, &outcome.included, &outcome.receipts)
+            .map_err(|error| match error {
+                StorageError::StateRootMismatch { number, header, computed } => {
+                    ImportError::HeaderMismatch {
+                        number,
+                        field: HeaderField::StateRoot,
+                        block: header.to_string(),
+                        computed: computed.to_string(),
+                    }
+                }
+                other => ImportError::Chain(other.into()),
+            })?;
+        let summary = self.committed(committed, &outcome, &[], started.elapsed(), "imported block");
+        Ok(summary.header)
+    }
+
+    /// Checks that `header` (claiming hash `hash`) can follow `parent`:
+    /// its number, parent hash, own hash and timestamp.
+    fn check_place(
+        &self,
+        parent: &SealedHeader,
+        header: &Header,
+        hash: B256,
+    ) -> Result<(), ImportError> {
+        let number = header.number;
+        if number != parent.number() + 1 {
+            return Err(ImportError::NotNext { number, head: parent.number() });
+        }
+        if header.parent_hash != parent.hash {
+            return Err(ImportError::ParentNotHead {
+                number,
+                parent_hash: header.parent_hash,
+                head_hash: parent.hash,
+            });
+        }
+        let computed = header.hash_slow();
+        if computed != hash {
+            return Err(ImportError::HashMismatch { number, claimed: hash, computed });
+        }
+        if header.timestamp < parent.header.timestamp {
+            return Err(ImportError::TimestampBeforeParent {
+                number,
+                timestamp: header.timestamp,
+                parent: parent.header.timestamp,
+            });
+        }
+        let now = self.clock();
+        if header.timestamp > now.saturating_add(MAX_FUTURE_BLOCK_SECS) {
+            return Err(ImportError::TimestampInFuture {
+                number,
+                timestamp: header.timestamp,
+                now,
+            });
+        }
+        Ok(())
+    }
+
+    /// The environment of the block after `parent`.
+    fn env_on(&self, parent: &SealedHeader, beneficiary: Address, timestamp: u64) -> BlockEnv {
+        BlockEnv {
+            number: parent.number() + 1,
+            timestamp,
+            beneficiary,
+            base_fee: next_base_fee(&self.spec, parent),
+            gas_limit: self.spec.block_gas_limit,
+        }
+    }
+
     /// Executes `candidates` in `env`, lays `edits` over the outcome,
     /// commits the block and broadcasts its header. The seal lock is held.
     fn seal_locked(
@@ -480,30 +688,50 @@ impl Chain {
         let started = Instant::now();
         let snapshot = self.snapshot()?;
         let parent = snapshot.header().clone();
-        let mut outcome = execute_block(
-            &self.spec,
-            &snapshot,
-            env,
-            candidates,
-            ExecutionMode::Build,
-            &*self.content,
-            &ol_evm::Revm,
-        )?;
+        let mut outcome = self.execute(&snapshot, env, candidates, ExecutionMode::Build)?;
         for edit in edits {
             edit.apply(&snapshot, &mut outcome.changes)?;
         }
         let roots = BlockRoots::of(&outcome);
+        // The state root is computed once, by the commit itself.
         let header = self.store.commit_block(
             &outcome.changes,
             |state_root| block_header(parent.hash, env, &outcome, roots, state_root),
             &outcome.included,
             &outcome.receipts,
         )?;
+        let edited: Vec<Address> = edits.iter().map(DevEdit::address).collect();
+        Ok(self.committed(header, &outcome, &edited, started.elapsed(), "sealed block"))
+    }
+
+    /// Runs the ledger's rules over `transactions` on top of `snapshot`.
+    fn execute(
+        &self,
+        snapshot: &StateSnapshot,
+        env: &BlockEnv,
+        transactions: Vec<RecoveredTransaction>,
+        mode: ExecutionMode,
+    ) -> Result<BlockOutcome, BlockError> {
+        execute_block(&self.spec, snapshot, env, transactions, mode, &*self.content, &ol_evm::Revm)
+    }
+
+    /// What follows every committed block, however it was made: the head
+    /// moves, the pool forgets what the block settled, released contribution
+    /// bytes are forgotten, metrics and subscribers hear of it. `edited`
+    /// are accounts whose nonce a dev edit may have set. The seal lock is held.
+    fn committed(
+        &self,
+        header: SealedHeader,
+        outcome: &BlockOutcome,
+        edited: &[Address],
+        elapsed: Duration,
+        what: &'static str,
+    ) -> SealedBlockSummary {
         let nonces: HashMap<Address, u64> = outcome
             .included
             .iter()
             .map(|t| t.sender)
-            .chain(edits.iter().map(DevEdit::address))
+            .chain(edited.iter().copied())
             .filter_map(|sender| outcome.changes.accounts.get(&sender).map(|a| (sender, a.nonce)))
             .collect();
         let dropped: Vec<B256> = outcome
@@ -526,7 +754,6 @@ impl Chain {
             pool.len()
         };
         crate::content::forget_released(&self.store, &*self.content, &outcome.receipts);
-        let elapsed = started.elapsed();
         self.metrics.observe_block(&header, outcome.included.len(), pool_len, elapsed);
         tracing::info!(
             number = header.number(),
@@ -534,10 +761,10 @@ impl Chain {
             transactions = outcome.included.len(),
             gas_used = outcome.gas_used,
             elapsed_ms = elapsed.as_millis() as u64,
-            "sealed block"
+            "{what}"
         );
         let _ = self.heads.send(header.clone());
-        Ok(SealedBlockSummary { header, transactions: outcome.included.len() })
+        SealedBlockSummary { header, transactions: outcome.included.len() }
     }
 
     /// Saves the chain as it is (dev chains' `evm_snapshot`): the head and
@@ -685,6 +912,369 @@ pub struct SealedBlockSummary {
     pub header: SealedHeader,
     /// How many transactions it holds.
     pub transactions: usize,
+}
+
+/// How far ahead of this node's clock an imported block's timestamp may be,
+/// in seconds (geth allows the same 15 s): validators' clocks drift a little,
+/// but a block stamped far ahead would let its producer move time forward.
+pub const MAX_FUTURE_BLOCK_SECS: u64 = 15;
+
+/// A block executed on the head but not committed ([`Chain::build_block`]):
+/// what a validator proposes, then commits with [`Chain::commit_built`]
+/// once it is decided.
+#[derive(Debug, Clone)]
+pub struct BuiltBlock {
+    header: SealedHeader,
+    outcome: BlockOutcome,
+    /// Time spent building, counted in the block's sealing time.
+    elapsed: Duration,
+}
+
+impl BuiltBlock {
+    /// The header the block will have, state root included.
+    pub fn header(&self) -> &SealedHeader {
+        &self.header
+    }
+
+    /// The transactions it includes, in order.
+    pub fn transactions(&self) -> &[RecoveredTransaction] {
+        &self.outcome.included
+    }
+
+    /// Their receipts.
+    pub fn receipts(&self) -> &[Receipt] {
+        &self.outcome.receipts
+    }
+
+    /// The state changes it makes.
+    pub fn changes(&self) -> &StateChanges {
+        &self.outcome.changes
+    }
+
+    /// The block as other nodes import it ([`Chain::import_block`]).
+    pub fn block(&self) -> Block {
+        Block { header: self.header.clone(), transactions: self.outcome.included.clone() }
+    }
+}
+
+/// Why a block built elsewhere was refused by [`Chain::import_block`].
+/// Nothing of a refused block is written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Its number does not follow the head's.
+    #[error("block {number} is not the next block: the head is block {head}")]
+    NotNext {
+        /// The block's number.
+        number: u64,
+        /// The head's number.
+        head: u64,
+    },
+    /// Its parent is not the head.
+    #[error("block {number}'s parent {parent_hash} is not the head {head_hash}")]
+    ParentNotHead {
+        /// The block's number.
+        number: u64,
+        /// The parent it names.
+        parent_hash: B256,
+        /// The head's hash.
+        head_hash: B256,
+    },
+    /// The hash it carries is not its header's.
+    #[error("block {number} carries hash {claimed}, but its header hashes to {computed}")]
+    HashMismatch {
+        /// The block's number.
+        number: u64,
+        /// The hash the block carries.
+        claimed: B256,
+        /// keccak256 of its header.
+        computed: B256,
+    },
+    /// Stamped before its parent.
+    #[error("block {number}'s timestamp {timestamp} is before its parent's {parent}")]
+    TimestampBeforeParent {
+        /// The block's number.
+        number: u64,
+        /// Its timestamp.
+        timestamp: u64,
+        /// The parent's timestamp.
+        parent: u64,
+    },
+    /// Stamped more than [`MAX_FUTURE_BLOCK_SECS`] ahead of this node's clock.
+    #[error(
+        "block {number}'s timestamp {timestamp} is more than {MAX_FUTURE_BLOCK_SECS} s ahead of this node's clock ({now})"
+    )]
+    TimestampInFuture {
+        /// The block's number.
+        number: u64,
+        /// Its timestamp.
+        timestamp: u64,
+        /// This node's clock.
+        now: u64,
+    },
+    /// A transaction that is not an acceptable signed transaction.
+    #[error("block {number}: transaction {index} is refused: {source}")]
+    Transaction {
+        /// The block's number.
+        number: u64,
+        /// Its position in the block.
+        index: usize,
+        /// Why.
+        source: TransactionDecodeError,
+    },
+    /// A transaction the ledger's rules refuse at its place in the block.
+    #[error("block {number}: transaction {index} ({hash}) is invalid: {reason}")]
+    InvalidTransaction {
+        /// The block's number.
+        number: u64,
+        /// Its position in the block.
+        index: usize,
+        /// Its hash.
+        hash: B256,
+        /// Why.
+        reason: Box<InvalidTransaction>,
+    },
+    /// A header field differs from what this node computes.
+    #[error("block {number}: header field {field} is {block}, but this node computes {computed}")]
+    HeaderMismatch {
+        /// The block's number.
+        number: u64,
+        /// The field.
+        field: HeaderField,
+        /// Its value in the block.
+        block: String,
+        /// Its value as this node computes it.
+        computed: String,
+    },
+    /// The node itself failed (storage, state); the block may be fine.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+}
+
+impl ImportError {
+    /// Names a failed verifying execution of block `number`.
+    fn from_execution(number: u64, error: BlockError) -> Self {
+        match error {
+            BlockError::InvalidTransaction { index, hash, reason } => {
+                Self::InvalidTransaction { number, index, hash, reason }
+            }
+            other => Self::Chain(other.into()),
+        }
+    }
+}
+
+/// A field of a block header, by its Ethereum JSON-RPC name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderField {
+    /// `parentHash`.
+    ParentHash,
+    /// `sha3Uncles`.
+    OmmersHash,
+    /// `miner`.
+    Beneficiary,
+    /// `stateRoot`.
+    StateRoot,
+    /// `transactionsRoot`.
+    TransactionsRoot,
+    /// `receiptsRoot`.
+    ReceiptsRoot,
+    /// `logsBloom`.
+    LogsBloom,
+    /// `difficulty`.
+    Difficulty,
+    /// `number`.
+    Number,
+    /// `gasLimit`.
+    GasLimit,
+    /// `gasUsed`.
+    GasUsed,
+    /// `timestamp`.
+    Timestamp,
+    /// `extraData`.
+    ExtraData,
+    /// `mixHash`.
+    MixHash,
+    /// `nonce`.
+    Nonce,
+    /// `baseFeePerGas`.
+    BaseFeePerGas,
+    /// `withdrawalsRoot`.
+    WithdrawalsRoot,
+    /// `blobGasUsed`.
+    BlobGasUsed,
+    /// `excessBlobGas`.
+    ExcessBlobGas,
+    /// `parentBeaconBlockRoot`.
+    ParentBeaconBlockRoot,
+    /// `requestsHash`.
+    RequestsHash,
+    /// `blockAccessListHash` (EIP-7928).
+    BlockAccessListHash,
+    /// `slotNumber`.
+    SlotNumber,
+}
+
+impl std::fmt::Display for HeaderField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ParentHash => "parentHash",
+            Self::OmmersHash => "sha3Uncles",
+            Self::Beneficiary => "miner",
+            Self::StateRoot => "stateRoot",
+            Self::TransactionsRoot => "transactionsRoot",
+            Self::ReceiptsRoot => "receiptsRoot",
+            Self::LogsBloom => "logsBloom",
+            Self::Difficulty => "difficulty",
+            Self::Number => "number",
+            Self::GasLimit => "gasLimit",
+            Self::GasUsed => "gasUsed",
+            Self::Timestamp => "timestamp",
+            Self::ExtraData => "extraData",
+            Self::MixHash => "mixHash",
+            Self::Nonce => "nonce",
+            Self::BaseFeePerGas => "baseFeePerGas",
+            Self::WithdrawalsRoot => "withdrawalsRoot",
+            Self::BlobGasUsed => "blobGasUsed",
+            Self::ExcessBlobGas => "excessBlobGas",
+            Self::ParentBeaconBlockRoot => "parentBeaconBlockRoot",
+            Self::RequestsHash => "requestsHash",
+            Self::BlockAccessListHash => "blockAccessListHash",
+            Self::SlotNumber => "slotNumber",
+        })
+    }
+}
+
+/// One header field that differs: its value in the block and as computed.
+#[derive(Debug)]
+struct FieldMismatch {
+    field: HeaderField,
+    block: String,
+    computed: String,
+}
+
+impl FieldMismatch {
+    fn into_error(self, number: u64) -> ImportError {
+        ImportError::HeaderMismatch {
+            number,
+            field: self.field,
+            block: self.block,
+            computed: self.computed,
+        }
+    }
+}
+
+/// The first field where `block` differs from `computed`: the execution's
+/// inputs first, then what executing gives, then the fixed fields. Every
+/// field is named (no `..`), so a field a new alloy version adds cannot be
+/// left unchecked.
+fn header_mismatch(block: &Header, computed: &Header) -> Option<FieldMismatch> {
+    let Header {
+        parent_hash,
+        ommers_hash,
+        beneficiary,
+        state_root,
+        transactions_root,
+        receipts_root,
+        logs_bloom,
+        difficulty,
+        number,
+        gas_limit,
+        gas_used,
+        timestamp,
+        extra_data,
+        mix_hash,
+        nonce,
+        base_fee_per_gas,
+        withdrawals_root,
+        blob_gas_used,
+        excess_blob_gas,
+        parent_beacon_block_root,
+        requests_hash,
+        block_access_list_hash,
+        slot_number,
+    } = computed;
+    [
+        differs(HeaderField::ParentHash, &block.parent_hash, parent_hash),
+        differs(HeaderField::Number, &block.number, number),
+        differs(HeaderField::Timestamp, &block.timestamp, timestamp),
+        differs(HeaderField::Beneficiary, &block.beneficiary, beneficiary),
+        differs(HeaderField::GasLimit, &block.gas_limit, gas_limit),
+        differs_option(HeaderField::BaseFeePerGas, &block.base_fee_per_gas, base_fee_per_gas),
+        differs(HeaderField::TransactionsRoot, &block.transactions_root, transactions_root),
+        differs(HeaderField::ReceiptsRoot, &block.receipts_root, receipts_root),
+        differs(HeaderField::LogsBloom, &block.logs_bloom, logs_bloom),
+        differs(HeaderField::GasUsed, &block.gas_used, gas_used),
+        differs(HeaderField::StateRoot, &block.state_root, state_root),
+        differs(HeaderField::OmmersHash, &block.ommers_hash, ommers_hash),
+        differs(HeaderField::Difficulty, &block.difficulty, difficulty),
+        differs(HeaderField::ExtraData, &block.extra_data, extra_data),
+        differs(HeaderField::MixHash, &block.mix_hash, mix_hash),
+        differs(HeaderField::Nonce, &block.nonce, nonce),
+        differs_option(HeaderField::WithdrawalsRoot, &block.withdrawals_root, withdrawals_root),
+        differs_option(HeaderField::BlobGasUsed, &block.blob_gas_used, blob_gas_used),
+        differs_option(HeaderField::ExcessBlobGas, &block.excess_blob_gas, excess_blob_gas),
+        differs_option(
+            HeaderField::ParentBeaconBlockRoot,
+            &block.parent_beacon_block_root,
+            parent_beacon_block_root,
+        ),
+        differs_option(HeaderField::RequestsHash, &block.requests_hash, requests_hash),
+        differs_option(
+            HeaderField::BlockAccessListHash,
+            &block.block_access_list_hash,
+            block_access_list_hash,
+        ),
+        differs_option(HeaderField::SlotNumber, &block.slot_number, slot_number),
+    ]
+    .into_iter()
+    .flatten()
+    .next()
+}
+
+fn differs<T: PartialEq + std::fmt::Display>(
+    field: HeaderField,
+    block: &T,
+    computed: &T,
+) -> Option<FieldMismatch> {
+    (block != computed).then(|| FieldMismatch {
+        field,
+        block: block.to_string(),
+        computed: computed.to_string(),
+    })
+}
+
+fn differs_option<T: PartialEq + std::fmt::Display>(
+    field: HeaderField,
+    block: &Option<T>,
+    computed: &Option<T>,
+) -> Option<FieldMismatch> {
+    let shown = |value: &Option<T>| value.as_ref().map_or("absent".to_string(), T::to_string);
+    (block != computed).then(|| FieldMismatch {
+        field,
+        block: shown(block),
+        computed: shown(computed),
+    })
+}
+
+/// The transactions of block `number` as a submitted transaction is
+/// checked (accepted type, size, EIP-2 signature), senders recovered on all
+/// cores; the first refused one refuses the block.
+fn recover_body(
+    number: u64,
+    envelopes: Vec<TxEnvelope>,
+) -> Result<Vec<RecoveredTransaction>, ImportError> {
+    let refused = |index: usize| move |source| ImportError::Transaction { number, index, source };
+    let envelopes = envelopes
+        .iter()
+        .enumerate()
+        .map(|(index, envelope)| {
+            decode_raw_transaction(&envelope.encoded_2718()).map_err(refused(index))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    recover_parallel(envelopes)
+        .into_iter()
+        .enumerate()
+        .map(|(index, recovered)| recovered.map_err(refused(index)))
+        .collect()
 }
 
 /// The transactions and receipts roots of an executed block.
