@@ -37,32 +37,16 @@ import os
 import re
 import secrets
 import subprocess
-import sys
+
+from interop_common import DEV0_ADDR, DEV0_KEY, TIMEOUT_S, Fail, check, load_artifact, run_main, word
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CAST = os.path.join(HERE, "node_modules", "@foundry-rs", "cast-linux-amd64", "bin", "cast")
-DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-DEV_ADDR = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 SUPPLY = 1_000_000 * 10**18
 LIMIT = 1000
 DEPOSIT_TAG = 7
 TRANSFER = "Transfer(address indexed from,address indexed to,uint256 value)"
 DEPOSITED = "Deposited(address indexed from,uint256 indexed tag,uint256 amount,uint256 total)"
-TIMEOUT_S = float(os.environ.get("INTEROP_TIMEOUT_MS", "60000")) / 1000
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-def word(n):
-    """A 32-byte ABI word (uint256 or address) as lower-case hex without 0x."""
-    return (int(n, 16) if isinstance(n, str) else n).to_bytes(32, "big").hex()
 
 
 class Cast:
@@ -81,14 +65,14 @@ class Cast:
     def _args(self, command, args, rpc, key, as_json):
         # Options go right after the subcommand: `send --create CODE SIG ARGS...`
         # takes everything after CODE as constructor arguments.
-        return [command, *(["--rpc-url", self.url] if rpc else []), *(["--private-key", DEV_KEY] if key else []),
+        return [command, *(["--rpc-url", self.url] if rpc else []), *(["--private-key", DEV0_KEY] if key else []),
                 *(["--json"] if as_json else []), *args]
 
     def ok(self, command, *args, rpc=True, key=False, as_json=False):
         """Runs `cast COMMAND ARGS...`, which must succeed; returns its stdout, stripped."""
         full = self._args(command, args, rpc, key, as_json)
         p = self._run(full)
-        shown = " ".join(a if a != DEV_KEY else "KEY" for a in full)
+        shown = " ".join(a if a != DEV0_KEY else "KEY" for a in full)
         check(p.returncode == 0, f"`cast {shown[:300]}` exited {p.returncode}:\n{p.stderr.strip()}")
         return p.stdout.strip()
 
@@ -123,22 +107,21 @@ def as_int(v):
 
 
 def main(url, artifact_dir):
-    with open(os.path.join(artifact_dir, "InteropToken.json")) as f:
-        artifact = json.load(f)
+    artifact = load_artifact(artifact_dir, "InteropToken")
     cast = Cast(os.environ.get("CAST", DEFAULT_CAST), url)
     summary = {"tool": "cast", "version": cast.ok("--version", rpc=False).splitlines()[0], "url": url,
                "chainId": int(cast.ok("chain-id"))}
 
     # ---- deploy ---------------------------------------------------------------
-    nonce = int(cast.ok("nonce", DEV_ADDR))
+    nonce = int(cast.ok("nonce", DEV0_ADDR))
     deploy = cast.json("send", "--create", artifact["bytecode"], "constructor(uint256)", str(SUPPLY), key=True)
     check(deploy["status"] == "0x1", f"deploy: status {deploy['status']}")
     address = deploy["contractAddress"]
-    computed = cast.ok("compute-address", DEV_ADDR, "--nonce", str(nonce), rpc=False).split()[-1]
+    computed = cast.ok("compute-address", DEV0_ADDR, "--nonce", str(nonce), rpc=False).split()[-1]
     check(address and address.lower() == computed.lower(), f"deploy: contractAddress {address}, `cast compute-address` says {computed}")
     check(cast.ok("code", address).lower() == artifact["deployedBytecode"].lower(), "deploy: `cast code` differs from the deployedBytecode")
     (mint,) = deploy["logs"]
-    check(mint["topics"][2] == "0x" + word(DEV_ADDR) and mint["data"] == "0x" + word(SUPPLY), f"deploy: mint log {mint}")
+    check(mint["topics"][2] == "0x" + word(DEV0_ADDR) and mint["data"] == "0x" + word(SUPPLY), f"deploy: mint log {mint}")
     first = as_int(deploy["blockNumber"])
     summary["deploy"] = {"hash": deploy["transactionHash"], "address": address, "block": first}
 
@@ -151,8 +134,8 @@ def main(url, artifact_dir):
     check(call("symbol()(string)") == "IOP", "symbol()")
     check(as_int(call("decimals()(uint8)")) == 18, "decimals()")
     check(as_int(call("totalSupply()(uint256)")) == SUPPLY, "totalSupply()")
-    check(as_int(call("balanceOf(address)(uint256)", DEV_ADDR)) == SUPPLY, "balanceOf(dev) after deploy")
-    check(as_int(call("scaled(address,uint256,uint256)(uint256)", DEV_ADDR, 6, 7)) == 42, "scaled(dev, 6, 7)")
+    check(as_int(call("balanceOf(address)(uint256)", DEV0_ADDR)) == SUPPLY, "balanceOf(dev) after deploy")
+    check(as_int(call("scaled(address,uint256,uint256)(uint256)", DEV0_ADDR, 6, 7)) == 42, "scaled(dev, 6, 7)")
 
     # ---- state-changing transactions ---------------------------------------------
     recipient = "0x" + secrets.token_bytes(20).hex()
@@ -160,10 +143,10 @@ def main(url, artifact_dir):
     transfer = cast.json("send", address, "transfer(address,uint256)", recipient, str(amount), key=True)
     check(transfer["status"] == "0x1", f"transfer: status {transfer['status']}")
     (log,) = transfer["logs"]
-    check(log["address"].lower() == address.lower() and log["topics"][1:] == ["0x" + word(DEV_ADDR), "0x" + word(recipient)]
+    check(log["address"].lower() == address.lower() and log["topics"][1:] == ["0x" + word(DEV0_ADDR), "0x" + word(recipient)]
           and log["data"] == "0x" + word(amount), f"transfer: log {log}")
     check(as_int(call("balanceOf(address)(uint256)", recipient)) == amount, "balanceOf(recipient) after transfer")
-    (at_deploy,) = cast.json("call", "--block", str(first), address, "balanceOf(address)(uint256)", DEV_ADDR)
+    (at_deploy,) = cast.json("call", "--block", str(first), address, "balanceOf(address)(uint256)", DEV0_ADDR)
     check(as_int(at_deploy) == SUPPLY, f"`cast call --block {first}` balanceOf(dev) at the deploy block: {at_deploy}")
 
     deposit_value = 25 * 10**16 + 3
@@ -172,10 +155,10 @@ def main(url, artifact_dir):
     deposit = cast.json("receipt", deposit_hash)
     check(deposit["status"] == "0x1" and deposit["transactionHash"] == deposit_hash, f"deposit: receipt {deposit}")
     (dep,) = deposit["logs"]
-    check(dep["topics"][1:] == ["0x" + word(DEV_ADDR), "0x" + word(DEPOSIT_TAG)]
+    check(dep["topics"][1:] == ["0x" + word(DEV0_ADDR), "0x" + word(DEPOSIT_TAG)]
           and dep["data"] == "0x" + word(deposit_value) + word(deposit_value), f"deposit: log {dep}")
     check(int(cast.ok("balance", address)) == deposit_value, "`cast balance` of the contract after deposit")
-    check(as_int(call("deposits(address)(uint256)", DEV_ADDR)) == deposit_value, "deposits(dev) after deposit")
+    check(as_int(call("deposits(address)(uint256)", DEV0_ADDR)) == deposit_value, "deposits(dev) after deposit")
     last = as_int(deposit["blockNumber"])
     summary["transfer"] = {"hash": transfer["transactionHash"], "block": as_int(transfer["blockNumber"])}
     summary["deposit"] = {"hash": deposit_hash, "block": last}
@@ -184,7 +167,7 @@ def main(url, artifact_dir):
     def logs(*args, addr=address, frm=first, to=last):
         return cast.json("logs", "--address", addr, "--from-block", str(frm), "--to-block", str(to), *map(str, args))
 
-    by_from = logs(TRANSFER, DEV_ADDR)
+    by_from = logs(TRANSFER, DEV0_ADDR)
     check([l["transactionHash"] for l in by_from] == [transfer["transactionHash"]], f"cast logs Transfer from dev: {by_from}")
     by_to = logs(TRANSFER, "", recipient)
     check([l["transactionHash"] for l in by_to] == [transfer["transactionHash"]], f"cast logs Transfer (any, recipient): {by_to}")
@@ -197,49 +180,49 @@ def main(url, artifact_dir):
     check(logs(addr=recipient) == [], "cast logs at another address is not empty")
     transfer_block = as_int(transfer["blockNumber"])
     if transfer_block > first:
-        check(logs(TRANSFER, DEV_ADDR, to=transfer_block - 1) == [], "cast logs Transfer from dev before its block is not empty")
+        check(logs(TRANSFER, DEV0_ADDR, to=transfer_block - 1) == [], "cast logs Transfer from dev before its block is not empty")
 
     # ---- estimate gas -------------------------------------------------------------
     second = "0x" + secrets.token_bytes(20).hex()
-    estimate = int(cast.ok("estimate", "--from", DEV_ADDR, address, "transfer(address,uint256)", second, "5"))
+    estimate = int(cast.ok("estimate", "--from", DEV0_ADDR, address, "transfer(address,uint256)", second, "5"))
     check(21_000 < estimate < 200_000, f"cast estimate transfer: {estimate}")
     sent = cast.json("send", "--gas-limit", str(estimate), address, "transfer(address,uint256)", second, "5", key=True)
     check(sent["status"] == "0x1" and as_int(sent["gasUsed"]) <= estimate,
           f"transfer with --gas-limit {estimate}: status {sent['status']}, gasUsed {as_int(sent['gasUsed'])}")
-    deposit_estimate = int(cast.ok("estimate", "--from", DEV_ADDR, "--value", "1", address, "deposit(uint256)", "1"))
+    deposit_estimate = int(cast.ok("estimate", "--from", DEV0_ADDR, "--value", "1", address, "deposit(uint256)", "1"))
     check(deposit_estimate > 21_000, f"cast estimate deposit: {deposit_estimate}")
     summary["estimates"] = {"transfer": estimate, "transferGasUsed": as_int(sent["gasUsed"]), "deposit": deposit_estimate}
 
     # ---- reverts ----------------------------------------------------------------
-    err = cast.fails("call", "--from", DEV_ADDR, address, "failWithReason()")
+    err = cast.fails("call", "--from", DEV0_ADDR, address, "failWithReason()")
     check("InteropToken: reason string" in err, f"cast call failWithReason(): the reason is not in cast's error:\n{err}")
     reason = cast.decode_error("Error(string)", revert_data("cast call failWithReason()", err))
     check(reason == ["InteropToken: reason string"], f"cast decode-error Error(string): {reason}")
-    err = cast.fails("estimate", "--from", DEV_ADDR, address, "deposit(uint256)", "1")
+    err = cast.fails("estimate", "--from", DEV0_ADDR, address, "deposit(uint256)", "1")
     nothing = cast.decode_error("Error(string)", revert_data("cast estimate deposit(1) with no value", err))
     check(nothing == ["InteropToken: nothing deposited"], f"cast estimate deposit(1): decoded {nothing}")
     err = cast.fails("send", address, "failWithReason()", key=True)
     check("InteropToken: reason string" in err, f"cast send failWithReason() (gas estimated): the reason is not in cast's error:\n{err}")
 
-    err = cast.fails("call", "--from", DEV_ADDR, address, "guarded(uint256)", "5000")
+    err = cast.fails("call", "--from", DEV0_ADDR, address, "guarded(uint256)", "5000")
     data = revert_data("cast call guarded(5000)", err)
     check(data.startswith("0x4db9e254"), f"cast call guarded(5000): revert data {data} is not LimitExceeded")
     limit = cast.decode_error("LimitExceeded(address,uint256,uint256)", data)
-    check([limit[0].lower(), as_int(limit[1]), as_int(limit[2])] == [DEV_ADDR.lower(), 5000, LIMIT],
+    check([limit[0].lower(), as_int(limit[1]), as_int(limit[2])] == [DEV0_ADDR.lower(), 5000, LIMIT],
           f"cast decode-error LimitExceeded: {limit}")
-    balance = as_int(call("balanceOf(address)(uint256)", DEV_ADDR))
-    err = cast.fails("estimate", "--from", DEV_ADDR, address, "transfer(address,uint256)", recipient, str(balance + 1))
+    balance = as_int(call("balanceOf(address)(uint256)", DEV0_ADDR))
+    err = cast.fails("estimate", "--from", DEV0_ADDR, address, "transfer(address,uint256)", recipient, str(balance + 1))
     short = cast.decode_error("ERC20InsufficientBalance(address,uint256,uint256)",
                               revert_data("cast estimate transfer(balance + 1)", err))
-    check([short[0].lower(), as_int(short[1]), as_int(short[2])] == [DEV_ADDR.lower(), balance, balance + 1],
+    check([short[0].lower(), as_int(short[1]), as_int(short[2])] == [DEV0_ADDR.lower(), balance, balance + 1],
           f"cast decode-error ERC20InsufficientBalance: {short}")
 
-    nonce_before = int(cast.ok("nonce", DEV_ADDR, "--block", "pending"))
+    nonce_before = int(cast.ok("nonce", DEV0_ADDR, "--block", "pending"))
     mined = cast.json("send", "--gas-limit", "100000", address, "failWithReason()", key=True)
     check(mined["status"] == "0x0" and mined["logs"] == [], f"mined failWithReason(): status {mined['status']}, logs {mined['logs']}")
     check(cast.ok("receipt", mined["transactionHash"], "status") in ("0", "0x0", "false"),
           f"`cast receipt HASH status` of the mined revert: {cast.ok('receipt', mined['transactionHash'], 'status')}")
-    nonce_after = int(cast.ok("nonce", DEV_ADDR, "--block", "pending"))
+    nonce_after = int(cast.ok("nonce", DEV0_ADDR, "--block", "pending"))
     check(nonce_after == nonce_before + 1, f"mined revert: pending nonce {nonce_before} -> {nonce_after}")
     summary["reverts"] = {"callReason": reason[0], "estimateReason": nothing[0], "custom": ["LimitExceeded", limit],
                           "insufficient": ["ERC20InsufficientBalance", short],
@@ -249,14 +232,4 @@ def main(url, artifact_dir):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        print("usage: cast_contracts.py RPC_URL ARTIFACT_DIR", file=sys.stderr)
-        sys.exit(2)
-    try:
-        main(sys.argv[1], sys.argv[2])
-    except Fail as e:
-        print(f"FAIL (cast contracts): {e}", file=sys.stderr)
-        sys.exit(1)
-    except Exception as e:  # noqa: BLE001 - a crash is a failure with its reason
-        print(f"FAIL (cast contracts): {type(e).__name__}: {e}", file=sys.stderr)
-        sys.exit(1)
+    run_main(main, "cast_contracts.py RPC_URL ARTIFACT_DIR", "cast contracts")

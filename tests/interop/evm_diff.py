@@ -46,9 +46,6 @@ import fnmatch
 import json
 import os
 import sys
-import time
-import urllib.error
-import urllib.request
 
 try:
     from eth_abi import decode as abi_decode
@@ -60,10 +57,11 @@ except ImportError:  # pragma: no cover
     sys.exit("evm_diff.py needs web3.py: run it with tests/interop/.venv/bin/python "
              "(scripts/install-interop-deps creates it)")
 
+from interop_common import (DEV0_KEY, DEV1_KEY, Unreachable, load_allowlist, load_artifact, post_json,
+                            wait_for_receipt, word)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEV0_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 DEV0 = Account.from_key(DEV0_KEY).address
-DEV1_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 CHAIN_ID = 1337
 GAS = 3_000_000
 MAX_FEE = 50 * 10**9
@@ -77,10 +75,6 @@ PAYEE = Web3.to_checksum_address("0x00000000000000000000000000000000000beef3")
 SYSTEM_PRECOMPILES = [Web3.to_checksum_address(f"0x{0x1000 + i:040x}") for i in range(1, 8)]
 INIT_CODE_LIMIT = 49152
 CODE_LIMIT = 24576
-
-
-class Unreachable(Exception):
-    pass
 
 
 class Desync(Exception):
@@ -100,14 +94,7 @@ class Side:
         """(result, None) or (None, error object)."""
         self._id += 1
         body = json.dumps({"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}).encode()
-        req = urllib.request.Request(self.url, data=body, headers={"content-type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=60) as r:
-                text = r.read()
-        except urllib.error.HTTPError as e:
-            text = e.read()
-        except (urllib.error.URLError, OSError) as e:
-            raise Unreachable(f"{self.label} ({self.url}): {e}") from None
+        _, text = post_json(self.label, self.url, body, timeout=60)
         try:
             resp = json.loads(text)
         except ValueError:
@@ -124,14 +111,7 @@ class Side:
         return result
 
     def receipt(self, tx_hash):
-        deadline = time.time() + RECEIPT_TIMEOUT_S
-        while True:
-            rc = self.call("eth_getTransactionReceipt", [tx_hash])
-            if rc:
-                return rc
-            if time.time() > deadline:
-                return None
-            time.sleep(0.05)
+        return wait_for_receipt(self.call, tx_hash, RECEIPT_TIMEOUT_S, 0.05)
 
 
 # ---------------------------------------------------------- classification ---
@@ -248,19 +228,6 @@ class Report:
         return not self.failures
 
 
-def load_allowlist(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        data = json.load(f)
-    entries = data.get("entries", []) if isinstance(data, dict) else data
-    for e in entries:
-        for k in ("check", "field", "reason"):
-            if k not in e:
-                raise SystemExit(f"allowlist {path}: entry {e} lacks {k!r}")
-    return entries
-
-
 # ---------------------------------------------------------------- contracts ---
 
 class Artifacts:
@@ -271,9 +238,7 @@ class Artifacts:
 
     def load(self, name):
         if name not in self._cache:
-            path = os.path.join(self.dir, f"{name}.json")
-            with open(path) as f:
-                self._cache[name] = json.load(f)
+            self._cache[name] = load_artifact(self.dir, name)
         return self._cache[name]
 
     def contract(self, name):
@@ -293,10 +258,6 @@ class Artifacts:
 def sized_init_code(size):
     """Init code returning `size` zero bytes: PUSH3 size PUSH1 0 RETURN."""
     return "0x62" + size.to_bytes(3, "big").hex() + "6000f3"
-
-
-def word(n):
-    return n.to_bytes(32, "big").hex()
 
 
 # ------------------------------------------------------------------- runner ---
@@ -763,7 +724,7 @@ def main():
     args = ap.parse_args()
 
     sides = [Side("node", args.node_url), Side("anvil", args.anvil_url)]
-    report = Report(load_allowlist(args.allowlist), args.verbose)
+    report = Report(load_allowlist(args.allowlist, ("check", "field", "reason")), args.verbose)
     runner = Runner(sides, Artifacts(args.artifact_dir), report)
     try:
         for s in sides:

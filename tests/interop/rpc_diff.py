@@ -36,9 +36,6 @@ import json
 import os
 import re
 import sys
-import time
-import urllib.error
-import urllib.request
 
 try:
     from eth_account import Account
@@ -46,21 +43,16 @@ except ImportError:  # pragma: no cover
     sys.exit("rpc_diff.py needs eth_account: run it with tests/interop/.venv/bin/python "
              "(scripts/install-interop-deps creates it)")
 
-DEV0_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-DEV1_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+from interop_common import DEV0_KEY, DEV1_KEY, TIMEOUT_S, Unreachable, load_allowlist, post_json, wait_for_receipt
+
 DEV0 = Account.from_key(DEV0_KEY).address  # 0xf39F...2266
 DEV1 = Account.from_key(DEV1_KEY).address  # 0x7099...79C8
 RECIPIENT = "0x000000000000000000000000000000000000dEaD"
 UNKNOWN_HASH = "0x" + "ab" * 32
 FAR_BLOCK = "0x7fffffff"
-TIMEOUT_S = float(os.environ.get("INTEROP_TIMEOUT_MS", "60000")) / 1000
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 MISSING = object()  # "params" key omitted from the request
-
-
-class Unreachable(Exception):
-    pass
 
 
 # ---------------------------------------------------------------- transport ---
@@ -71,14 +63,7 @@ class Side:
 
     def post(self, body: bytes):
         """POST a body; returns (http_status, parsed JSON or {"__nonjson__": text})."""
-        req = urllib.request.Request(self.url, data=body, headers={"content-type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                status, text = r.status, r.read()
-        except urllib.error.HTTPError as e:
-            status, text = e.code, e.read()
-        except (urllib.error.URLError, OSError) as e:
-            raise Unreachable(f"{self.label} ({self.url}): {e}") from None
+        status, text = post_json(self.label, self.url, body, timeout=30)
         try:
             return status, json.loads(text)
         except ValueError:
@@ -416,14 +401,9 @@ def send_transfer(s):
     if not isinstance(resp, dict) or "result" not in resp:
         raise RuntimeError(f"{s.label}: eth_sendRawTransaction of a valid transfer failed: {resp}")
     h = resp["result"]
-    deadline = time.time() + TIMEOUT_S
-    while True:
-        rc = s.call("eth_getTransactionReceipt", [h])
-        if rc:
-            break
-        if time.time() > deadline:
-            raise RuntimeError(f"{s.label}: no receipt for {h} after {TIMEOUT_S}s")
-        time.sleep(0.25)
+    rc = wait_for_receipt(s.call, h, TIMEOUT_S, 0.25)
+    if rc is None:
+        raise RuntimeError(f"{s.label}: no receipt for {h} after {TIMEOUT_S}s")
     if rc.get("status") != "0x1":
         raise RuntimeError(f"{s.label}: transfer {h} failed: {rc}")
     s.ctx.update(tx_hash=h, tx_block=rc["blockNumber"], tx_block_hash=rc["blockHash"],
@@ -432,19 +412,6 @@ def send_transfer(s):
 
 
 # --------------------------------------------------------------------- main ---
-
-def load_allowlist(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        data = json.load(f)
-    entries = data.get("entries", []) if isinstance(data, dict) else data
-    for e in entries:
-        for k in ("request", "path", "what", "reason"):
-            if k not in e:
-                raise SystemExit(f"allowlist {path}: entry {e} lacks {k!r}")
-    return entries
-
 
 def allowed(entries, request, path, what):
     for e in entries:
@@ -464,7 +431,7 @@ def main():
     args = ap.parse_args()
 
     sides = [Side("node", args.node_url), Side("anvil", args.anvil_url)]
-    entries = load_allowlist(args.allowlist)
+    entries = load_allowlist(args.allowlist, ("request", "path", "what", "reason"))
     rows, report = [], []
 
     def record(name, resps, statuses, diffs, show_errors):

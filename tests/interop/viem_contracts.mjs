@@ -31,9 +31,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
   http,
   parseEther,
   getContractAddress,
@@ -42,13 +39,11 @@ import {
   decodeEventLog,
 } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
+import { DEV_ADDR, TIMEOUT_MS, connect } from './viem_common.mjs';
 
-const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
-const DEV_ADDR = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 const SUPPLY = 1_000_000n * 10n ** 18n;
 const LIMIT = 1000n;
 const DEPOSIT_TAG = 7n;
-const TIMEOUT_MS = Number(process.env.INTEROP_TIMEOUT_MS ?? 60_000);
 
 const [url, artifactDir] = process.argv.slice(2);
 if (!url || !artifactDir) {
@@ -82,17 +77,8 @@ async function main() {
   const artifact = JSON.parse(readFileSync(path.join(artifactDir, 'InteropToken.json'), 'utf8'));
   const { abi, bytecode, deployedBytecode } = artifact;
   const transport = http(url, { retryCount: 0, timeout: 20_000 });
-  const chainId = await createPublicClient({ transport }).getChainId();
-  const chain = defineChain({
-    id: chainId,
-    name: 'endpoint-under-test',
-    nativeCurrency: { name: 'OPEN', symbol: 'OPEN', decimals: 18 },
-    rpcUrls: { default: { http: [url] } },
-  });
-  const client = createPublicClient({ chain, transport, pollingInterval: 250 });
-  const account = privateKeyToAccount(DEV_KEY);
+  const { chainId, client, account, wallet } = await connect(url, transport);
   check(account.address === DEV_ADDR, `derived ${account.address}, expected ${DEV_ADDR}`);
-  const wallet = createWalletClient({ account, chain, transport });
   const summary = { library: 'viem', url, chainId };
   const mined = async (hash) => {
     const receipt = await client.waitForTransactionReceipt({ hash, timeout: TIMEOUT_MS, pollingInterval: 250 });

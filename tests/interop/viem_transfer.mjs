@@ -16,9 +16,7 @@
 // eth_sendTransaction (asserted). Prints a JSON summary; exits 1 on failure.
 
 import {
-  createPublicClient,
   createWalletClient,
-  defineChain,
   http,
   parseEther,
   BaseError,
@@ -30,10 +28,7 @@ import {
 } from 'viem';
 import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts';
 import { getTransactionError } from 'viem/utils';
-
-const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
-const DEV_ADDR = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
-const TIMEOUT_MS = Number(process.env.INTEROP_TIMEOUT_MS ?? 60_000);
+import { DEV_ADDR, TIMEOUT_MS, connect } from './viem_common.mjs';
 
 const url = process.argv[2];
 if (!url) {
@@ -65,18 +60,8 @@ const transport = http(url, {
 });
 
 async function main() {
-  const bootstrap = createPublicClient({ transport });
-  const chainId = await bootstrap.getChainId();
-  const chain = defineChain({
-    id: chainId,
-    name: 'node-under-test',
-    nativeCurrency: { name: 'OPEN', symbol: 'OPEN', decimals: 18 },
-    rpcUrls: { default: { http: [url] } },
-  });
-  const client = createPublicClient({ chain, transport, pollingInterval: 250 });
-  const account = privateKeyToAccount(DEV_KEY);
+  const { chainId, chain, client, account, wallet } = await connect(url, transport);
   check(account.address === DEV_ADDR, `derived ${account.address}, expected ${DEV_ADDR}`);
-  const wallet = createWalletClient({ account, chain, transport });
 
   const startBalance = await client.getBalance({ address: account.address });
   check(startBalance > parseEther('1'), `dev account 0 balance too small: ${startBalance}`);

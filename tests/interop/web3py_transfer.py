@@ -18,8 +18,6 @@ match on (web3 7: Web3RPCError, with rpc_response["error"]["message"] saying
 """
 
 import json
-import os
-import sys
 
 from eth_account import Account
 from web3 import Web3
@@ -31,26 +29,15 @@ try:  # web3 >= 7
 except ImportError:  # pragma: no cover  (web3 6 raised ValueError)
     Web3RPCError = ValueError
 
-DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-DEV_ADDR = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-TIMEOUT_S = float(os.environ.get("INTEROP_TIMEOUT_MS", "60000")) / 1000
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
+from interop_common import DEV0_ADDR, DEV0_KEY, TIMEOUT_S, Fail, check, run_main
 
 
 def main(url):
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 20}))
     check(w3.is_connected(), f"cannot reach {url}")
     chain_id = w3.eth.chain_id
-    acct = Account.from_key(DEV_KEY)
-    check(acct.address == DEV_ADDR, f"derived {acct.address}, expected {DEV_ADDR}")
+    acct = Account.from_key(DEV0_KEY)
+    check(acct.address == DEV0_ADDR, f"derived {acct.address}, expected {DEV0_ADDR}")
     start = w3.eth.get_balance(acct.address)
     check(start > Web3.to_wei(1, "ether"), f"dev account 0 balance too small: {start}")
     summary = {
@@ -73,7 +60,7 @@ def main(url):
     auto_w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 20}))
     auto_w3.middleware_onion.inject(SignAndSendRawMiddlewareBuilder.build(acct), layer=0)
 
-    def sign(tx, key=DEV_KEY):
+    def sign(tx, key=DEV0_KEY):
         return Account.sign_transaction(tx, key).raw_transaction
 
     kinds = [
@@ -145,7 +132,7 @@ def main(url):
         })
 
     # ---- errors -------------------------------------------------------------
-    def expect_error(name, needle, tx, key=DEV_KEY):
+    def expect_error(name, needle, tx, key=DEV0_KEY):
         try:
             h = w3.eth.send_raw_transaction(sign(tx, key))
         except (Web3RPCError, ValueError) as e:  # web3 7: Web3RPCError; web3 6: ValueError
@@ -182,14 +169,4 @@ def main(url):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print("usage: web3py_transfer.py RPC_URL", file=sys.stderr)
-        sys.exit(2)
-    try:
-        main(sys.argv[1])
-    except Fail as e:
-        print(f"FAIL (web3.py): {e}", file=sys.stderr)
-        sys.exit(1)
-    except Exception as e:  # connection errors, unexpected RPC errors
-        print(f"FAIL (web3.py): {type(e).__name__}: {e}", file=sys.stderr)
-        sys.exit(1)
+    run_main(main, "web3py_transfer.py RPC_URL", "web3.py")

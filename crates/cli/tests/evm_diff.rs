@@ -15,13 +15,17 @@
 
 mod common;
 
-use common::{NodeProcess, Rpc, free_port};
+use common::{
+    NodeProcess, Rpc, free_port,
+    interop::{
+        ChildProcess, assert_succeeded, run_with_deadline, venv_python, workspace_with_dependencies,
+    },
+};
 use serde_json::json;
 use std::{
-    io::Read,
     net::SocketAddr,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -36,47 +40,6 @@ const ANVIL_STARTUP: Duration = Duration::from_secs(30);
 /// anvil so both chains price blocks alike.
 const GAS_LIMIT: &str = "1000000000";
 const BASE_FEE: &str = "1000000000";
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root exists")
-}
-
-/// Kills the child when the test ends, passed or not.
-struct ChildProcess(Child);
-
-impl Drop for ChildProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn npm_is_installed() -> bool {
-    Command::new("npm")
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
-fn install_dependencies(root: &Path) {
-    let output = Command::new(root.join("scripts/install-interop-deps"))
-        .current_dir(root)
-        .stdin(Stdio::null())
-        .output()
-        .expect("scripts/install-interop-deps runs");
-    assert!(
-        output.status.success(),
-        "scripts/install-interop-deps failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 /// Compiles every `tests/interop/contracts/Diff*.sol` into `out`.
 fn compile_contracts(root: &Path, out: &Path) {
@@ -98,12 +61,7 @@ fn compile_contracts(root: &Path, out: &Path) {
         .stdin(Stdio::null())
         .output()
         .expect("node runs solc_compile.mjs");
-    assert!(
-        output.status.success(),
-        "solc_compile.mjs failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output, "solc_compile.mjs");
 }
 
 /// Starts anvil with the dev chain's id, gas limit and base fee on a free
@@ -138,62 +96,20 @@ fn start_anvil(root: &Path, log_dir: &Path) -> (ChildProcess, SocketAddr) {
     panic!("anvil did not start on 3 ports (logs in {})", log_dir.display());
 }
 
-/// Reads a pipe on its own thread, so a full pipe never stalls the child.
-fn read_to_end(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        text
-    })
-}
-
 /// Runs evm_diff.py; returns whether it passed and what it printed.
 fn run_diff(root: &Path, node: SocketAddr, anvil: SocketAddr, artifacts: &Path) -> (bool, String) {
-    let mut child = Command::new(root.join("tests/interop/.venv/bin/python"))
-        .arg(root.join("tests/interop/evm_diff.py"))
+    let mut diff = Command::new(venv_python(root));
+    diff.arg(root.join("tests/interop/evm_diff.py"))
         .arg(format!("http://{node}"))
         .arg(format!("http://{anvil}"))
         .arg(artifacts)
-        .current_dir(root)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the venv's python starts");
-    let readers = [
-        read_to_end(child.stdout.take().expect("stdout is piped")),
-        read_to_end(child.stderr.take().expect("stderr is piped")),
-    ];
-    let mut diff = ChildProcess(child);
-    let deadline = Instant::now() + RUN_DEADLINE;
-    let status = loop {
-        if let Some(status) = diff.0.try_wait().expect("evm_diff.py can be waited on") {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    drop(diff); // kills it if the deadline passed, so the pipes close
-    let [stdout, stderr] = readers.map(|reader| reader.join().unwrap_or_default());
-    let printed = format!("{stdout}\n{stderr}");
-    match status {
-        Some(status) => (status.success(), printed),
-        None => (false, format!("evm_diff.py ran over {RUN_DEADLINE:?} and was killed\n{printed}")),
-    }
+        .current_dir(root);
+    run_with_deadline(&mut diff, "evm_diff.py", RUN_DEADLINE)
 }
 
 #[test]
 fn node_executes_like_anvil() {
-    if !npm_is_installed() {
-        println!(
-            "skipped: npm is not installed (need node >= 18 and npm to install anvil and solc)"
-        );
-        return;
-    }
-    let root = workspace_root();
-    install_dependencies(&root);
+    let Some(root) = workspace_with_dependencies("anvil and solc") else { return };
     let work = tempfile::tempdir().expect("a temporary directory");
     let artifacts = work.path().join("artifacts");
     compile_contracts(&root, &artifacts);

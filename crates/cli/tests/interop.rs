@@ -15,85 +15,21 @@
 //! requests to the node and to anvil and compares shapes and error codes
 //! (accepted differences, with reasons, in `tests/interop/rpc_diff_allowlist.json`).
 
-use std::{
-    io::{BufRead, BufReader},
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+mod common;
+
+use common::{
+    NodeProcess,
+    interop::{install_dependencies, venv_python, workspace_root},
 };
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root exists")
-}
-
-/// Kills the node when the test ends, passed or not.
-struct NodeProcess(Child);
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
-}
-
-fn install_dependencies(root: &Path) {
-    let output = Command::new(root.join("scripts/install-interop-deps"))
-        .current_dir(root)
-        .stdin(Stdio::null())
-        .output()
-        .expect("scripts/install-interop-deps runs");
-    assert!(
-        output.status.success(),
-        "scripts/install-interop-deps failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn start_node(datadir: &Path, block_time: u64) -> (NodeProcess, String) {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_openledger"))
-        .args(["node", "--dev", "--http.port", &port.to_string(), "--block-time"])
-        .arg(block_time.to_string())
-        .arg("--datadir")
-        .arg(datadir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the openledger binary starts");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let guard = NodeProcess(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut lines = BufReader::new(stdout).lines();
-    loop {
-        assert!(Instant::now() < deadline, "the node did not start listening within 60 s");
-        match lines.next() {
-            Some(Ok(line)) if line.starts_with("Listening on ") => break,
-            Some(Ok(_)) => continue,
-            _ => panic!("the node exited before listening"),
-        }
-    }
-    // Keep draining stdout so the node never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (guard, format!("http://127.0.0.1:{port}"))
-}
+use std::process::{Command, Stdio};
 
 fn run_suite(block_time: u64) {
     let root = workspace_root();
     install_dependencies(&root);
-    let datadir = tempfile::tempdir().expect("a temporary directory");
-    let (_node, url) = start_node(datadir.path(), block_time);
-    let python = root.join("tests/interop/.venv/bin/python");
-    let output = Command::new(&python)
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let node = NodeProcess::start(&work.path().join("node"), block_time, work.path());
+    let url = format!("http://{}", node.address);
+    let output = Command::new(venv_python(&root))
         .arg(root.join("tests/interop/run_interop.py"))
         .args(["--node", &url])
         .current_dir(&root)

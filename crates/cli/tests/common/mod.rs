@@ -8,6 +8,7 @@
 
 #![allow(dead_code)] // Each test file uses its own part of these helpers.
 
+pub(crate) mod interop;
 pub(crate) mod scenario;
 
 use serde_json::{Value, json};
