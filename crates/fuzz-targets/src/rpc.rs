@@ -226,6 +226,19 @@ pub fn rpc_seeds() -> Vec<(String, String)> {
             "debug_traceCall",
             json!([unsigned, "latest", {"tracer": "callTracer"}]),
         ),
+        (
+            "eth_call-override",
+            "eth_call",
+            json!([unsigned, "latest", {funded.to_string(): {"balance": "0x1", "stateDiff": {B256::ZERO.to_string(): B256::repeat_byte(1)}}}]),
+        ),
+        ("evm_snapshot", "evm_snapshot", json!([])),
+        ("evm_revert", "evm_revert", json!(["0x1"])),
+        ("hardhat_setBalance", "hardhat_setBalance", json!([Address::repeat_byte(0x42), "0x1"])),
+        (
+            "anvil_setStorageAt",
+            "anvil_setStorageAt",
+            json!([Address::repeat_byte(0x42), "0x0", B256::repeat_byte(1)]),
+        ),
     ];
     seeds
         .into_iter()
