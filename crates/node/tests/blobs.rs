@@ -7,27 +7,16 @@
 //! status or code, for a message that names the problem, and for storing
 //! nothing.
 
+mod common;
+
 use alloy_primitives::{B256, Bytes, hex};
-use jsonrpsee::{
-    core::{ClientError, client::ClientT, params::ArrayParams},
-    http_client::{HttpClient, HttpClientBuilder},
-    types::ErrorObjectOwned,
-};
-use ol_node::{GenesisSource, NodeConfig, NodeHandle};
+use common::Node;
 use ol_storage::BlobStore;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::{net::SocketAddr, time::Duration};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const INVALID_PARAMS: i32 = -32602;
-
-struct Node {
-    client: HttpClient,
-    address: SocketAddr,
-    _handle: NodeHandle,
-    datadir: tempfile::TempDir,
-}
 
 fn sha256(bytes: &[u8]) -> B256 {
     B256::from_slice(&Sha256::digest(bytes))
@@ -39,51 +28,6 @@ fn name(hash: B256) -> String {
 }
 
 impl Node {
-    async fn start() -> Self {
-        let datadir = tempfile::tempdir().expect("a temporary directory");
-        let handle = ol_node::launch(NodeConfig {
-            datadir: datadir.path().to_path_buf(),
-            genesis: GenesisSource::Dev,
-            dev: true,
-            http: "127.0.0.1:0".parse().expect("a socket address"),
-            ws: None,
-            block_time: Duration::ZERO,
-            metrics: None,
-            serving: None,
-        })
-        .await
-        .expect("a dev node starts");
-        let address = handle.http;
-        let client = HttpClientBuilder::default()
-            .request_timeout(Duration::from_secs(60))
-            .build(format!("http://{address}"))
-            .expect("a client for the node");
-        Self { client, address, _handle: handle, datadir }
-    }
-
-    async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, ErrorObjectOwned> {
-        let mut params = ArrayParams::new();
-        for arg in args {
-            params.insert(arg).expect("JSON serialises");
-        }
-        match self.client.request::<Value, _>(method, params).await {
-            Ok(value) => Ok(value),
-            Err(ClientError::Call(error)) => Err(error),
-            Err(error) => panic!("{method}: {error}"),
-        }
-    }
-
-    async fn ok(&self, method: &str, args: Vec<Value>) -> Value {
-        self.call(method, args).await.unwrap_or_else(|e| panic!("{method}: {e}"))
-    }
-
-    async fn refused(&self, method: &str, args: Vec<Value>) -> ErrorObjectOwned {
-        match self.call(method, args).await {
-            Ok(value) => panic!("{method} answered {value}"),
-            Err(error) => error,
-        }
-    }
-
     async fn has(&self, hash: B256) -> bool {
         self.ok("ol_hasBlob", vec![json!(hash)]).await == json!(true)
     }
@@ -92,7 +36,7 @@ impl Node {
     async fn http(&self, method: &str, path: &str, headers: &[&str], body: &[u8]) -> Response {
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.address,
+            self.handle.http,
             body.len()
         );
         for header in headers {
@@ -108,7 +52,7 @@ impl Node {
     /// Sends raw request bytes and reads the whole response.
     async fn exchange(&self, request: &[u8]) -> Response {
         let mut stream =
-            tokio::net::TcpStream::connect(self.address).await.expect("the node listens");
+            tokio::net::TcpStream::connect(self.handle.http).await.expect("the node listens");
         stream.write_all(request).await.expect("the request is written");
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await.expect("the response is read");
@@ -357,7 +301,7 @@ async fn hostile_http_requests_store_nothing() {
     // A body shorter than declared breaks off: nothing is stored.
     let request =
         format!("PUT /blobs/0x{hash} HTTP/1.1\r\nHost: node\r\nContent-Length: 100\r\n\r\nhello");
-    let mut stream = tokio::net::TcpStream::connect(node.address).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(node.handle.http).await.unwrap();
     stream.write_all(request.as_bytes()).await.unwrap();
     stream.shutdown().await.unwrap();
     let mut raw = Vec::new();

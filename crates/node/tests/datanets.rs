@@ -3,22 +3,18 @@
 //! rejection, a take-down, two versions, an index recorded on chain, and the
 //! attribution of a text made of known spans.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::{eip2718::Encodable2718, eip2930::AccessList};
-use alloy_primitives::{B256, Bytes, TxKind, U256, hex};
-use alloy_signer::SignerSync;
+mod common;
+
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, B256, Bytes, TxKind, U256, hex};
 use alloy_sol_types::{SolCall, SolEvent};
-use jsonrpsee::{
-    core::{ClientError, client::ClientT, params::ArrayParams},
-    http_client::{HttpClient, HttpClientBuilder},
-    types::ErrorObjectOwned,
-};
+use common::{Node, sign, transaction};
 use ol_attribution::span::{largest_remainder, rarity};
 use ol_ledger::{
     datanets::{DatanetConfig, Format, IDatanets, Params, Policy},
     models::{DatanetVersion, IModels, Kind, MODELS, ModelConfig},
 };
-use ol_node::{GenesisSource, NodeConfig, dev};
+use ol_node::dev;
 use ol_primitives::addresses::{DATANETS, TREASURY};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -35,77 +31,24 @@ const DAVE: &str = "A lighthouse keeper logs the weather every four hours: wind,
 the state of the sea and any ship that passes within sight of the lamp. The log is sent to \
 the harbour master at the end of each month.";
 
-struct Node {
-    client: HttpClient,
-    nonces: [u64; 10],
-    _handle: ol_node::NodeHandle,
-    _datadir: tempfile::TempDir,
-}
-
-fn params(values: Vec<Value>) -> ArrayParams {
-    let mut params = ArrayParams::new();
-    for value in values {
-        params.insert(value).unwrap();
-    }
-    params
-}
-
 fn sha256(bytes: &[u8]) -> B256 {
     B256::from_slice(&Sha256::digest(bytes))
 }
 
+/// A dev node that fails a test whose receipt takes over 20 s.
+async fn start() -> Node {
+    Node::builder().receipt_timeout(Duration::from_secs(20)).start().await
+}
+
+/// A call to `to`, before its nonce is set.
+fn call_to(to: Address, input: Vec<u8>) -> TxEip1559 {
+    transaction(TxKind::Call(to), input, 3_000_000, 4_000_000_000)
+}
+
 impl Node {
-    async fn start() -> Self {
-        let datadir = tempfile::tempdir().unwrap();
-        let handle = ol_node::launch(NodeConfig {
-            datadir: datadir.path().to_path_buf(),
-            genesis: GenesisSource::Dev,
-            dev: true,
-            http: "127.0.0.1:0".parse().unwrap(),
-            ws: None,
-            block_time: Duration::ZERO,
-            metrics: None,
-            serving: None,
-        })
-        .await
-        .unwrap();
-        let client = HttpClientBuilder::default()
-            .request_timeout(Duration::from_secs(60))
-            .build(format!("http://{}", handle.http))
-            .unwrap();
-        Self { client, nonces: [0; 10], _handle: handle, _datadir: datadir }
-    }
-
-    async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, ErrorObjectOwned> {
-        match self.client.request::<Value, _>(method, params(args)).await {
-            Ok(value) => Ok(value),
-            Err(ClientError::Call(error)) => Err(error),
-            Err(error) => panic!("{method}: {error}"),
-        }
-    }
-
-    async fn ok(&self, method: &str, args: Vec<Value>) -> Value {
-        self.call(method, args).await.unwrap_or_else(|e| panic!("{method}: {e}"))
-    }
-
-    fn raw(&mut self, from: usize, input: Vec<u8>) -> Bytes {
-        self.raw_to(from, DATANETS, input)
-    }
-
-    fn raw_to(&mut self, from: usize, to: alloy_primitives::Address, input: Vec<u8>) -> Bytes {
-        let tx = TxEip1559 {
-            chain_id: dev::DEV_CHAIN_ID,
-            nonce: self.nonces[from],
-            gas_limit: 3_000_000,
-            max_fee_per_gas: 4_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to: TxKind::Call(to),
-            value: U256::ZERO,
-            access_list: AccessList::default(),
-            input: Bytes::from(input),
-        };
-        let sig = dev::dev_signer(from as u32).sign_hash_sync(&tx.signature_hash()).unwrap();
-        Bytes::from(TxEnvelope::from(tx.into_signed(sig)).encoded_2718())
+    /// A signed call to the datanets contract at `from`'s next nonce, not sent.
+    fn raw(&self, from: usize, input: Vec<u8>) -> Bytes {
+        sign(from as u32, TxEip1559 { nonce: self.nonces[from], ..call_to(DATANETS, input) })
     }
 
     /// Sends a transaction and waits for its receipt.
@@ -113,24 +56,8 @@ impl Node {
         self.send_to(from, DATANETS, input).await
     }
 
-    async fn send_to(
-        &mut self,
-        from: usize,
-        to: alloy_primitives::Address,
-        input: Vec<u8>,
-    ) -> Value {
-        let raw = self.raw_to(from, to, input);
-        let hash = self.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
-        self.nonces[from] += 1;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let receipt = self.ok("eth_getTransactionReceipt", vec![hash.clone()]).await;
-            if !receipt.is_null() {
-                return receipt;
-            }
-            assert!(Instant::now() < deadline, "no receipt for {hash}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+    async fn send_to(&mut self, from: usize, to: Address, input: Vec<u8>) -> Value {
+        self.send_from(from as u32, call_to(to, input)).await
     }
 
     async fn succeed(&mut self, from: usize, input: Vec<u8>) -> Value {
@@ -160,7 +87,7 @@ impl Node {
         hash
     }
 
-    async fn balance(&self, who: alloy_primitives::Address) -> U256 {
+    async fn balance(&self, who: Address) -> U256 {
         let value = self.ok("eth_getBalance", vec![json!(who), json!("latest")]).await;
         value.as_str().unwrap().parse().unwrap()
     }
@@ -238,7 +165,7 @@ fn shares(attribution: &Value) -> Vec<(u64, u16)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn datanet_lifecycle_index_and_attribution() {
-    let mut node = Node::start().await;
+    let mut node = start().await;
     let owner = 0;
     let config = DatanetConfig {
         name: "Harbour notes".into(),
@@ -523,7 +450,7 @@ fn base_fee_part(receipt: &Value, total: U256) -> U256 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reputation_is_served_over_rpc() {
-    let mut node = Node::start().await;
+    let mut node = start().await;
     let config = DatanetConfig {
         name: "Apothecary".into(),
         summary: String::new(),

@@ -8,18 +8,17 @@
 //! `hardhat_set*`/`anvil_set*` edit the state in a block of their own;
 //! `eth_call`/`eth_estimateGas` take geth's state override set.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+mod common;
+
+use alloy_consensus::TxEip1559;
 use alloy_dyn_abi::TypedData;
-use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
 use alloy_signer::SignerSync;
-use jsonrpsee::{
-    core::{ClientError, client::ClientT, params::ArrayParams},
-    http_client::{HttpClient, HttpClientBuilder},
-    types::ErrorObjectOwned,
+use common::{
+    Node, TOPIC, address, http_client, params, quantity, request, sign, store_and_log_init_code,
+    transaction,
 };
 use ol_node::{
-    GenesisSource, NodeConfig,
     chain::Chain,
     dev,
     rpc::{RpcConfig, RpcContext},
@@ -33,79 +32,11 @@ use std::{
 const INVALID_PARAMS: i32 = -32602;
 const METHOD_NOT_FOUND: i32 = -32601;
 
-struct Node {
-    client: HttpClient,
-    _handle: ol_node::NodeHandle,
-    _datadir: tempfile::TempDir,
-}
-
-fn params(values: Vec<Value>) -> ArrayParams {
-    let mut params = ArrayParams::new();
-    for value in values {
-        params.insert(value).unwrap();
-    }
-    params
-}
-
-fn client(address: std::net::SocketAddr) -> HttpClient {
-    HttpClientBuilder::default()
-        .request_timeout(Duration::from_secs(60))
-        .build(format!("http://{address}"))
-        .unwrap()
-}
-
-async fn call(
-    client: &HttpClient,
-    method: &str,
-    args: Vec<Value>,
-) -> Result<Value, ErrorObjectOwned> {
-    match client.request::<Value, _>(method, params(args)).await {
-        Ok(value) => Ok(value),
-        Err(ClientError::Call(error)) => Err(error),
-        Err(error) => panic!("{method}: {error}"),
-    }
-}
-
-fn number(value: &Value) -> u64 {
-    let text = value.as_str().unwrap_or_else(|| panic!("not a quantity: {value}"));
-    u64::from_str_radix(text.trim_start_matches("0x"), 16).unwrap()
-}
-
 fn wei(value: &Value) -> U256 {
     value.as_str().unwrap_or_else(|| panic!("not a quantity: {value}")).parse().unwrap()
 }
 
-fn account(index: u32) -> Address {
-    dev::dev_signer(index).address()
-}
-
 impl Node {
-    /// A dev node sealing one block per transaction.
-    async fn start() -> Self {
-        let datadir = tempfile::tempdir().unwrap();
-        let handle = ol_node::launch(NodeConfig {
-            datadir: datadir.path().to_path_buf(),
-            genesis: GenesisSource::Dev,
-            dev: true,
-            http: "127.0.0.1:0".parse().unwrap(),
-            ws: None,
-            block_time: Duration::ZERO,
-            metrics: None,
-            serving: None,
-        })
-        .await
-        .unwrap();
-        Self { client: client(handle.http), _handle: handle, _datadir: datadir }
-    }
-
-    async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, ErrorObjectOwned> {
-        call(&self.client, method, args).await
-    }
-
-    async fn ok(&self, method: &str, args: Vec<Value>) -> Value {
-        self.call(method, args).await.unwrap_or_else(|e| panic!("{method}: {e}"))
-    }
-
     /// Asserts `-32602` with a message containing `needle`.
     async fn invalid(&self, method: &str, args: Vec<Value>, needle: &str) {
         let error = self.call(method, args).await.expect_err(method);
@@ -117,24 +48,12 @@ impl Node {
         );
     }
 
-    async fn receipt(&self, hash: &Value) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let receipt = self.ok("eth_getTransactionReceipt", vec![hash.clone()]).await;
-            if !receipt.is_null() {
-                return receipt;
-            }
-            assert!(Instant::now() < deadline, "no receipt for {hash}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
     async fn latest(&self) -> Value {
         self.ok("eth_getBlockByNumber", vec![json!("latest"), json!(false)]).await
     }
 
     async fn block_number(&self) -> u64 {
-        number(&self.ok("eth_blockNumber", vec![]).await)
+        quantity(&self.ok("eth_blockNumber", vec![]).await)
     }
 
     async fn balance(&self, address: Address) -> U256 {
@@ -142,7 +61,7 @@ impl Node {
     }
 
     async fn nonce(&self, address: Address) -> u64 {
-        number(&self.ok("eth_getTransactionCount", vec![json!(address), json!("latest")]).await)
+        quantity(&self.ok("eth_getTransactionCount", vec![json!(address), json!("latest")]).await)
     }
 
     /// The receipt of `hash`, which must already be there (no polling).
@@ -156,42 +75,17 @@ impl Node {
 /// A signed EIP-1559 transaction of dev account `from`.
 fn signed(from: u32, nonce: u64, to: TxKind, value: u64, input: Vec<u8>) -> Bytes {
     let tx = TxEip1559 {
-        chain_id: dev::DEV_CHAIN_ID,
         nonce,
-        gas_limit: 1_000_000,
-        max_fee_per_gas: 100_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to,
         value: U256::from(value),
-        access_list: Default::default(),
-        input: input.into(),
+        ..transaction(to, input, 1_000_000, 100_000_000_000)
     };
-    let signature = dev::dev_signer(from).sign_hash_sync(&tx.signature_hash()).unwrap();
-    Bytes::from(TxEnvelope::from(tx.into_signed(signature)).encoded_2718())
+    sign(from, tx)
 }
 
-const TOPIC: [u8; 32] = [0xab; 32];
-
-/// Init code deploying a runtime that, with calldata, stores its first word
-/// in slot 0 and logs it under [`TOPIC`]; without, returns slot 0.
-fn init_code() -> Vec<u8> {
-    let mut runtime = vec![
-        0x36, 0x15, 0x60, 0x36, 0x57, 0x60, 0x00, 0x35, 0x80, 0x60, 0x00, 0x55, 0x60, 0x00, 0x52,
-        0x7f,
-    ];
-    runtime.extend(TOPIC);
-    runtime.extend([0x60, 0x20, 0x60, 0x00, 0xa1, 0x00]);
-    runtime.extend([0x5b, 0x60, 0x00, 0x54, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
-    let mut code = vec![0x61, 0x00, runtime.len() as u8];
-    code.extend([0x80, 0x61, 0x00, 0x0d, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3]);
-    code.extend(runtime);
-    code
-}
-
-/// Deploys [`init_code`] from dev account `from`; returns the contract.
+/// Deploys [`store_and_log_init_code`] from dev account `from`; returns the contract.
 async fn deploy(node: &Node, from: u32) -> Address {
-    let nonce = node.nonce(account(from)).await;
-    let raw = signed(from, nonce, TxKind::Create, 0, init_code());
+    let nonce = node.nonce(address(from)).await;
+    let raw = signed(from, nonce, TxKind::Create, 0, store_and_log_init_code());
     let hash = node.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
     let receipt = node.sealed_receipt(&hash).await;
     assert_eq!(receipt["status"], "0x1", "{receipt}");
@@ -200,7 +94,7 @@ async fn deploy(node: &Node, from: u32) -> Address {
 
 /// Stores `word` in the contract (which logs it); returns the receipt.
 async fn store_word(node: &Node, from: u32, contract: Address, word: u8) -> Value {
-    let nonce = node.nonce(account(from)).await;
+    let nonce = node.nonce(address(from)).await;
     let raw = signed(from, nonce, TxKind::Call(contract), 0, B256::with_last_byte(word).to_vec());
     let hash = node.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
     node.sealed_receipt(&hash).await
@@ -222,9 +116,9 @@ async fn observe(node: &Node, contract: Address) -> Observed {
     let mut balances = Vec::new();
     let mut nonces = Vec::new();
     for i in 0..3 {
-        balances.push(node.ok("eth_getBalance", vec![json!(account(i)), json!("latest")]).await);
+        balances.push(node.ok("eth_getBalance", vec![json!(address(i)), json!("latest")]).await);
         nonces.push(
-            node.ok("eth_getTransactionCount", vec![json!(account(i)), json!("latest")]).await,
+            node.ok("eth_getTransactionCount", vec![json!(address(i)), json!("latest")]).await,
         );
     }
     Observed {
@@ -250,9 +144,9 @@ async fn snapshots_revert_blocks_state_and_logs() {
     let filter = node.ok("eth_newBlockFilter", vec![]).await;
 
     // Transfers, a mined block, a new contract and a storage write.
-    let to = account(2);
+    let to = address(2);
     let transfer = node
-        .ok("eth_sendTransaction", vec![json!({ "from": account(1), "to": to, "value": "0x100" })])
+        .ok("eth_sendTransaction", vec![json!({ "from": address(1), "to": to, "value": "0x100" })])
         .await;
     node.ok("evm_mine", vec![]).await;
     node.ok("evm_increaseTime", vec![json!(1_000)]).await;
@@ -295,14 +189,14 @@ async fn snapshots_revert_blocks_state_and_logs() {
     assert_eq!(node.ok("evm_revert", vec![first]).await, json!(false));
     // The time offset is back to none: a new block is stamped near now.
     node.ok("evm_mine", vec![]).await;
-    let stamped = number(&node.latest().await["timestamp"]);
+    let stamped = quantity(&node.latest().await["timestamp"]);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     assert!(stamped < now + 500, "{stamped} is not near {now}");
 
     // A pending transaction is dropped by the revert (nonce gap: it waits).
     let snapshot = node.ok("evm_snapshot", vec![]).await;
     assert_eq!(snapshot, "0x4", "ids are never reused");
-    let nonce = node.nonce(account(3)).await;
+    let nonce = node.nonce(address(3)).await;
     let gapped = node
         .ok(
             "eth_sendRawTransaction",
@@ -316,7 +210,7 @@ async fn snapshots_revert_blocks_state_and_logs() {
     node.sealed_receipt(&filler).await;
     node.ok("evm_mine", vec![]).await;
     assert!(node.ok("eth_getTransactionReceipt", vec![gapped]).await.is_null());
-    assert_eq!(node.nonce(account(3)).await, nonce + 1);
+    assert_eq!(node.nonce(address(3)).await, nonce + 1);
 
     node.invalid("evm_revert", vec![], "missing parameter 0").await;
     node.invalid("evm_revert", vec![json!("one")], "non-negative integer").await;
@@ -327,10 +221,10 @@ async fn snapshots_revert_blocks_state_and_logs() {
 /// they reuse the numbers of blocks it already reported.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_subscriptions_follow_a_revert() {
-    use jsonrpsee::{core::client::SubscriptionClientT, ws_client::WsClientBuilder};
+    use jsonrpsee::core::client::SubscriptionClientT;
     let node = Node::start().await;
     let contract = deploy(&node, 0).await;
-    let ws = WsClientBuilder::default().build(format!("ws://{}", node._handle.http)).await.unwrap();
+    let ws = node.ws().await;
     let mut logs = ws
         .subscribe::<Value, _>(
             "eth_subscribe",
@@ -377,16 +271,16 @@ async fn state_edits_are_sealed_and_read_at_latest() {
     assert_ne!(block["stateRoot"], root);
     assert_eq!(block["transactions"], json!([]));
     assert_eq!(
-        node.ok("anvil_setBalance", vec![json!(account(4)), json!("0x7")]).await,
+        node.ok("anvil_setBalance", vec![json!(address(4)), json!("0x7")]).await,
         Value::Null
     );
-    assert_eq!(node.balance(account(4)).await, U256::from(7));
+    assert_eq!(node.balance(address(4)).await, U256::from(7));
     // The proof of the edited account checks out against the head's root.
     let proof = node.ok("eth_getProof", vec![json!(fresh), json!([]), json!("latest")]).await;
     assert_eq!(proof["balance"], balance);
 
     // Nonce: only up; transactions then take it.
-    let sender = account(5);
+    let sender = address(5);
     assert_eq!(node.ok("hardhat_setNonce", vec![json!(sender), json!("0x10")]).await, json!(true));
     assert_eq!(node.nonce(sender).await, 16);
     node.invalid("anvil_setNonce", vec![json!(sender), json!("0x3")], "can only go up").await;
@@ -397,11 +291,11 @@ async fn state_edits_are_sealed_and_read_at_latest() {
     assert!(error.message().contains("nonce too low"), "{error}");
     let hash = node.ok("eth_sendTransaction", vec![json!({ "from": sender, "to": fresh })]).await;
     let tx = node.ok("eth_getTransactionByHash", vec![hash.clone()]).await;
-    assert_eq!(number(&tx["nonce"]), 16);
+    assert_eq!(quantity(&tx["nonce"]), 16);
     assert_eq!(node.sealed_receipt(&hash).await["status"], "0x1");
 
     // Code and storage: a contract put in place without a deployment.
-    let runtime = Bytes::from(init_code()[13..].to_vec());
+    let runtime = Bytes::from(store_and_log_init_code()[13..].to_vec());
     let contract = Address::repeat_byte(0xc0);
     assert_eq!(node.ok("anvil_setCode", vec![json!(contract), json!(runtime)]).await, Value::Null);
     assert_eq!(
@@ -445,12 +339,12 @@ async fn state_edits_are_sealed_and_read_at_latest() {
     assert_eq!(node.ok("eth_getCode", vec![json!(contract), json!("latest")]).await, "0x");
 
     // An edit keeps a pinned timestamp for the next block.
-    let pinned = number(&node.latest().await["timestamp"]) + 500;
+    let pinned = quantity(&node.latest().await["timestamp"]) + 500;
     node.ok("evm_setNextBlockTimestamp", vec![json!(pinned)]).await;
     node.ok("hardhat_setBalance", vec![json!(fresh), json!("0x1")]).await;
-    assert!(number(&node.latest().await["timestamp"]) < pinned);
+    assert!(quantity(&node.latest().await["timestamp"]) < pinned);
     node.ok("evm_mine", vec![]).await;
-    assert_eq!(number(&node.latest().await["timestamp"]), pinned);
+    assert_eq!(quantity(&node.latest().await["timestamp"]), pinned);
 
     // A revert undoes edits like any block.
     let snapshot = node.ok("evm_snapshot", vec![]).await;
@@ -505,7 +399,7 @@ async fn calls_take_state_overrides() {
     assert_eq!(read(json!({ contract.to_string(): { "state": { other_slot.as_str().unwrap(): word(0x22) } } })).await, zero);
 
     // Code at an address that has none, with storage to read.
-    let runtime = Bytes::from(init_code()[13..].to_vec());
+    let runtime = Bytes::from(store_and_log_init_code()[13..].to_vec());
     let phantom = Address::repeat_byte(0xfa);
     let overrides = json!({ phantom.to_string(): { "code": runtime, "stateDiff": { zero.as_str().unwrap(): word(0x33) } } });
     let call = json!({ "to": phantom });
@@ -515,15 +409,15 @@ async fn calls_take_state_overrides() {
     );
     assert_eq!(node.ok("eth_call", vec![call, json!("latest")]).await, "0x");
     // The estimate runs the overridden code too: a store costs more than a transfer.
-    let store = json!({ "from": account(0), "to": phantom, "data": word(0x44) });
-    let plain = number(&node.ok("eth_estimateGas", vec![store.clone(), json!("latest")]).await);
+    let store = json!({ "from": address(0), "to": phantom, "data": word(0x44) });
+    let plain = quantity(&node.ok("eth_estimateGas", vec![store.clone(), json!("latest")]).await);
     let overridden =
-        number(&node.ok("eth_estimateGas", vec![store, json!("latest"), overrides]).await);
+        quantity(&node.ok("eth_estimateGas", vec![store, json!("latest"), overrides]).await);
     assert!(plain < 30_000 && overridden > plain + 5_000, "{plain} vs {overridden}");
 
     // A balance makes a poor sender's value call possible.
     let poor = Address::repeat_byte(0x90);
-    let pay = json!({ "from": poor, "to": account(1), "value": "0x3e8" });
+    let pay = json!({ "from": poor, "to": address(1), "value": "0x3e8" });
     let error = node.call("eth_call", vec![pay.clone(), json!("latest")]).await.unwrap_err();
     assert!(error.message().contains("insufficient funds"), "{error}");
     let rich = json!({ poor.to_string(): { "balance": "0x3e8", "nonce": "0x5" } });
@@ -570,12 +464,12 @@ async fn automine_answers_after_the_seal() {
         let hash = node.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
         let receipt = node.sealed_receipt(&hash).await;
         assert_eq!(receipt["status"], "0x1", "{receipt}");
-        assert_eq!(number(&receipt["blockNumber"]), node.block_number().await);
+        assert_eq!(quantity(&receipt["blockNumber"]), node.block_number().await);
     }
     // eth_sendTransaction too.
     for _ in 0..10 {
         let hash =
-            node.ok("eth_sendTransaction", vec![json!({ "from": account(1), "to": to })]).await;
+            node.ok("eth_sendTransaction", vec![json!({ "from": address(1), "to": to })]).await;
         assert_eq!(node.sealed_receipt(&hash).await["status"], "0x1");
     }
     assert_eq!(node.balance(to).await, U256::from(20));
@@ -590,7 +484,7 @@ async fn automine_answers_after_the_seal() {
                 let hash = node.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
                 node.sealed_receipt(&hash).await;
                 let hash = node
-                    .ok("eth_sendTransaction", vec![json!({ "from": account(from), "to": to })])
+                    .ok("eth_sendTransaction", vec![json!({ "from": address(from), "to": to })])
                     .await;
                 node.sealed_receipt(&hash).await;
             }
@@ -598,7 +492,7 @@ async fn automine_answers_after_the_seal() {
     });
     futures::future::join_all(runs).await;
     for from in senders {
-        assert_eq!(node.nonce(account(from)).await, 16);
+        assert_eq!(node.nonce(address(from)).await, 16);
     }
 
     // Queued behind a nonce gap: the hash comes back at once, unsealed.
@@ -626,7 +520,7 @@ async fn accounts_are_hardhats() {
     assert_eq!(accounts[0], "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
     assert_eq!(accounts[1], "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
     for (i, address) in accounts.iter().enumerate() {
-        assert_eq!(address, &json!(account(i as u32).to_checksum(None)));
+        assert_eq!(address, &json!(common::address(i as u32).to_checksum(None)));
     }
     node.invalid("eth_accounts", vec![json!(1)], "too many parameters").await;
 }
@@ -634,7 +528,7 @@ async fn accounts_are_hardhats() {
 #[tokio::test]
 async fn send_transaction_fills_signs_and_submits() {
     let node = Node::start().await;
-    let (from, to) = (account(0), account(7));
+    let (from, to) = (address(0), address(7));
     let before = wei(&node.ok("eth_getBalance", vec![json!(to), json!("latest")]).await);
     // Nothing but from, to and value: EIP-1559 fees, estimated gas, pending nonce.
     let hash = node
@@ -645,9 +539,9 @@ async fn send_transaction_fills_signs_and_submits() {
     assert_eq!(receipt["from"].as_str().unwrap().parse::<Address>().unwrap(), from);
     let tx = node.ok("eth_getTransactionByHash", vec![hash.clone()]).await;
     assert_eq!(tx["type"], "0x2", "{tx}");
-    assert_eq!(number(&tx["gas"]), 21_000);
-    assert_eq!(number(&tx["nonce"]), 0);
-    assert_eq!(number(&tx["chainId"]), dev::DEV_CHAIN_ID);
+    assert_eq!(quantity(&tx["gas"]), 21_000);
+    assert_eq!(quantity(&tx["nonce"]), 0);
+    assert_eq!(quantity(&tx["chainId"]), dev::DEV_CHAIN_ID);
     let after = node.ok("eth_getBalance", vec![json!(to), json!("latest")]).await;
     assert_eq!(wei(&after), before + U256::from(42));
 
@@ -661,8 +555,8 @@ async fn send_transaction_fills_signs_and_submits() {
     assert_eq!(node.receipt(&hash).await["status"], "0x1");
     let tx = node.ok("eth_getTransactionByHash", vec![hash]).await;
     assert_eq!(tx["type"], "0x0", "{tx}");
-    assert_eq!(number(&tx["gasPrice"]), 2_000_000_000);
-    assert_eq!(number(&tx["nonce"]), 1);
+    assert_eq!(quantity(&tx["gasPrice"]), 2_000_000_000);
+    assert_eq!(quantity(&tx["nonce"]), 1);
 
     // EIP-2930 on request, with an explicit nonce and chain id.
     let hash = node
@@ -678,7 +572,7 @@ async fn send_transaction_fills_signs_and_submits() {
 #[tokio::test]
 async fn send_transaction_refuses_bad_requests() {
     let node = Node::start().await;
-    let from = account(0);
+    let from = address(0);
     let stranger = Address::repeat_byte(0x42);
     node.invalid(
         "eth_sendTransaction",
@@ -803,7 +697,7 @@ fn mail(chain_id: u64) -> Value {
 #[tokio::test]
 async fn typed_data_signatures_recover_to_the_account() {
     let node = Node::start().await;
-    let who = account(4);
+    let who = address(4);
     let typed = mail(dev::DEV_CHAIN_ID);
     let hash =
         serde_json::from_value::<TypedData>(typed.clone()).unwrap().eip712_signing_hash().unwrap();
@@ -847,14 +741,14 @@ async fn typed_data_signatures_recover_to_the_account() {
 async fn time_moves_and_blocks_are_mined() {
     let node = Node::start().await;
     let genesis = node.latest().await;
-    assert_eq!(number(&genesis["number"]), 0);
+    assert_eq!(quantity(&genesis["number"]), 0);
 
     // evm_mine seals an empty block.
     assert_eq!(node.ok("evm_mine", vec![]).await, "0x0");
     let first = node.latest().await;
-    assert_eq!(number(&first["number"]), 1);
+    assert_eq!(quantity(&first["number"]), 1);
     assert_eq!(first["transactions"], json!([]));
-    let t1 = number(&first["timestamp"]);
+    let t1 = quantity(&first["timestamp"]);
 
     // evm_increaseTime answers the total offset and moves the next block.
     let offset = node.ok("evm_increaseTime", vec![json!(3600)]).await;
@@ -862,41 +756,41 @@ async fn time_moves_and_blocks_are_mined() {
     let total = node.ok("evm_increaseTime", vec![json!("0xe10")]).await;
     assert_eq!(total.as_i64().unwrap(), offset.as_i64().unwrap() + 3600);
     node.ok("evm_mine", vec![]).await;
-    let t2 = number(&node.latest().await["timestamp"]);
+    let t2 = quantity(&node.latest().await["timestamp"]);
     assert!(t2 >= t1 + 7200, "{t2} is not 2 h after {t1}");
 
     // A pinned timestamp is exact; time runs on from it.
     let pinned = t2 + 1_000;
     assert_eq!(node.ok("evm_setNextBlockTimestamp", vec![json!(pinned)]).await, Value::Null);
     node.ok("evm_mine", vec![]).await;
-    assert_eq!(number(&node.latest().await["timestamp"]), pinned);
+    assert_eq!(quantity(&node.latest().await["timestamp"]), pinned);
     node.ok("evm_mine", vec![json!(format!("{:#x}", pinned + 50))]).await;
-    assert_eq!(number(&node.latest().await["timestamp"]), pinned + 50);
+    assert_eq!(quantity(&node.latest().await["timestamp"]), pinned + 50);
     node.ok("evm_mine", vec![]).await;
-    let t5 = number(&node.latest().await["timestamp"]);
+    let t5 = quantity(&node.latest().await["timestamp"]);
     assert!((pinned + 50..pinned + 120).contains(&t5), "{t5} after {pinned}");
     // A transaction's block sees the moved clock too.
     let hash =
-        node.ok("eth_sendTransaction", vec![json!({ "from": account(0), "to": account(1) })]).await;
+        node.ok("eth_sendTransaction", vec![json!({ "from": address(0), "to": address(1) })]).await;
     let receipt = node.receipt(&hash).await;
     let block =
         node.ok("eth_getBlockByNumber", vec![receipt["blockNumber"].clone(), json!(false)]).await;
-    assert!(number(&block["timestamp"]) >= t5);
+    assert!(quantity(&block["timestamp"]) >= t5);
 
     // hardhat_mine: count blocks, interval seconds apart.
-    let head = number(&node.latest().await["number"]);
-    let last = number(&node.latest().await["timestamp"]);
+    let head = quantity(&node.latest().await["number"]);
+    let last = quantity(&node.latest().await["timestamp"]);
     assert_eq!(node.ok("hardhat_mine", vec![json!("0x3"), json!("0xa")]).await, json!(true));
     let top = node.latest().await;
-    assert_eq!(number(&top["number"]), head + 3);
-    let top_time = number(&top["timestamp"]);
+    assert_eq!(quantity(&top["number"]), head + 3);
+    let top_time = quantity(&top["timestamp"]);
     let middle = node
         .ok("eth_getBlockByNumber", vec![json!(format!("{:#x}", head + 2)), json!(false)])
         .await;
-    assert_eq!(top_time, number(&middle["timestamp"]) + 10);
+    assert_eq!(top_time, quantity(&middle["timestamp"]) + 10);
     assert!(top_time >= last + 20);
     node.ok("anvil_mine", vec![]).await;
-    assert_eq!(number(&node.latest().await["number"]), head + 4);
+    assert_eq!(quantity(&node.latest().await["number"]), head + 4);
 
     // Block times never go back; malformed quantities are refused.
     node.invalid(
@@ -910,7 +804,7 @@ async fn time_moves_and_blocks_are_mined() {
     node.invalid("evm_increaseTime", vec![json!("ten")], "non-negative integer").await;
     node.invalid("evm_increaseTime", vec![], "missing parameter 0").await;
     node.invalid("hardhat_mine", vec![json!(1_000_000)], "at most 10000 blocks").await;
-    assert_eq!(number(&node.latest().await["number"]), head + 4, "a refused call mined nothing");
+    assert_eq!(quantity(&node.latest().await["number"]), head + 4, "a refused call mined nothing");
 }
 
 /// A node without `--dev` (which `launch` does not start yet): the same RPC
@@ -935,10 +829,10 @@ async fn production_node_refuses_dev_methods() {
     };
     let (address, handle) =
         ol_node::rpc::serve(context, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let client = client(address);
+    let client = http_client(address);
     // As geth without a keystore: no accounts.
-    assert_eq!(call(&client, "eth_accounts", vec![]).await.unwrap(), json!([]));
-    let from = account(0);
+    assert_eq!(request(&client, "eth_accounts", vec![]).await.unwrap(), json!([]));
+    let from = common::address(0);
     let word = json!(B256::ZERO);
     let calls: [(&str, Vec<Value>); 19] = [
         ("eth_sendTransaction", vec![json!({ "from": from, "to": from })]),
@@ -962,7 +856,7 @@ async fn production_node_refuses_dev_methods() {
         ("anvil_setStorageAt", vec![json!(from), json!("0x0"), word.clone()]),
     ];
     for (method, args) in calls {
-        let error = call(&client, method, args).await.expect_err(method);
+        let error = request(&client, method, args).await.expect_err(method);
         assert_eq!(error.code(), METHOD_NOT_FOUND, "{method}: {error}");
         assert_eq!(
             error.message(),
@@ -970,7 +864,7 @@ async fn production_node_refuses_dev_methods() {
         );
     }
     assert_eq!(
-        number(&call(&client, "eth_blockNumber", vec![]).await.unwrap()),
+        quantity(&request(&client, "eth_blockNumber", vec![]).await.unwrap()),
         0,
         "nothing was mined"
     );

@@ -7,12 +7,9 @@
 
 mod common;
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, TxKind, U256};
-use alloy_signer::SignerSync;
 use alloy_sol_types::SolCall;
-use common::Node;
+use common::{Node, transaction};
 use ol_ledger::{
     governance::{Action, GOVERNANCE, IGovernance},
     inference::{self, IInference, INFERENCE},
@@ -21,7 +18,6 @@ use ol_ledger::{
 use ol_node::dev;
 use ol_primitives::Amount;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 
 fn open(amount: u64) -> U256 {
     Amount::from_open(amount).wei()
@@ -30,31 +26,8 @@ fn open(amount: u64) -> U256 {
 impl Node {
     /// Sends a call from dev account `from` and waits for a successful receipt.
     async fn succeed(&mut self, from: u32, to: Address, input: Vec<u8>) {
-        let tx = TxEip1559 {
-            chain_id: dev::DEV_CHAIN_ID,
-            nonce: self.nonces[from as usize],
-            gas_limit: 2_000_000,
-            max_fee_per_gas: 4_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to: TxKind::Call(to),
-            value: U256::ZERO,
-            access_list: Default::default(),
-            input: Bytes::from(input),
-        };
-        let sig = dev::dev_signer(from).sign_hash_sync(&tx.signature_hash()).unwrap();
-        let raw = Bytes::from(TxEnvelope::from(tx.into_signed(sig)).encoded_2718());
-        let hash = self.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
-        self.nonces[from as usize] += 1;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let receipt = self.ok("eth_getTransactionReceipt", vec![hash.clone()]).await;
-            if !receipt.is_null() {
-                assert_eq!(receipt["status"], "0x1", "{receipt}");
-                return;
-            }
-            assert!(Instant::now() < deadline, "no receipt for {hash}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let tx = transaction(TxKind::Call(to), input, 2_000_000, 4_000_000_000);
+        self.succeed_from(from, tx).await;
     }
 
     async fn proposal(&self, id: u64) -> Value {

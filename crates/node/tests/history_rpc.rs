@@ -1,84 +1,31 @@
 //! State at older blocks over JSON-RPC, as an archive node serves it.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::{eip2718::Encodable2718, eip2930::AccessList};
-use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256, address};
-use alloy_signer::SignerSync;
-use jsonrpsee::{
-    core::{ClientError, client::ClientT, params::ArrayParams},
-    http_client::HttpClientBuilder,
-};
-use ol_node::{
-    GenesisSource, NodeConfig,
-    dev::{self, DEV_RESERVE},
-};
+mod common;
+
+use alloy_consensus::TxEip1559;
+use alloy_primitives::{Address, B256, TxKind, U64, U256, address};
+use common::{Node, sign, transaction};
+use ol_node::dev::{self, DEV_RESERVE};
 use ol_primitives::addresses;
-use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use serde_json::json;
+use std::time::Duration;
 
 const RECIPIENT: Address = address!("0x5555555555555555555555555555555555555555");
 
-fn params(values: Vec<Value>) -> ArrayParams {
-    let mut params = ArrayParams::new();
-    for value in values {
-        params.insert(value).unwrap();
-    }
-    params
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_at_older_blocks_is_served() {
-    let datadir = tempfile::tempdir().unwrap();
-    let handle = ol_node::launch(NodeConfig {
-        datadir: datadir.path().to_path_buf(),
-        genesis: GenesisSource::Dev,
-        dev: true,
-        http: "127.0.0.1:0".parse().unwrap(),
-        ws: None,
-        block_time: Duration::ZERO,
-        metrics: None,
-        serving: None,
-    })
-    .await
-    .unwrap();
-    let client = HttpClientBuilder::default().build(format!("http://{}", handle.http)).unwrap();
-    let call = |method: &'static str, args: Vec<Value>| {
-        let client = client.clone();
-        async move {
-            match client.request::<Value, _>(method, params(args)).await {
-                Ok(v) => Ok(v),
-                Err(ClientError::Call(e)) => Err(e),
-                Err(e) => panic!("{e}"),
-            }
-        }
-    };
+    let node = Node::builder().receipt_timeout(Duration::from_secs(15)).start().await;
+    let call = |method: &'static str, args| node.call(method, args);
     let key = dev::dev_signer(3);
     let mut blocks = Vec::new();
     for nonce in 0..3u64 {
         let tx = TxEip1559 {
-            chain_id: dev::DEV_CHAIN_ID,
             nonce,
-            gas_limit: 21_000,
-            max_fee_per_gas: 2_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to: TxKind::Call(RECIPIENT),
             value: U256::from(1000 + nonce),
-            access_list: AccessList::default(),
-            input: Bytes::new(),
+            ..transaction(TxKind::Call(RECIPIENT), Vec::new(), 21_000, 2_000_000_000)
         };
-        let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
-        let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
-        let hash = call("eth_sendRawTransaction", vec![json!(Bytes::from(raw))]).await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let r = call("eth_getTransactionReceipt", vec![json!(hash)]).await.unwrap();
-            if !r.is_null() {
-                blocks.push(r["blockNumber"].as_str().unwrap().to_string());
-                break;
-            }
-            assert!(Instant::now() < deadline);
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let receipt = node.send_raw_and_wait(sign(3, tx)).await;
+        blocks.push(receipt["blockNumber"].as_str().unwrap().to_string());
     }
     println!("blocks {blocks:?}");
     let at_genesis = call("eth_getBalance", vec![json!(RECIPIENT), json!("0x0")]).await.unwrap();
@@ -158,5 +105,5 @@ async fn state_at_older_blocks_is_served() {
     )
     .await
     .unwrap();
-    handle.stop().await;
+    node.handle.stop().await;
 }

@@ -7,22 +7,18 @@
 //! contributors claim, and the sum of all balances is the supply at every
 //! block. Refused payments charge nothing.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
+mod common;
+
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, SolEvent};
-use jsonrpsee::{
-    core::{ClientError, client::ClientT, params::ArrayParams},
-    http_client::{HttpClient, HttpClientBuilder},
-    types::ErrorObjectOwned,
-};
+use common::{Node, address, transaction};
 use ol_ledger::{
     datanets::{DatanetConfig, Format, IDatanets, Policy},
     inference::{self, IInference, INFERENCE, InferenceAuthorization},
     models::{DatanetVersion, IModels, Kind, MODELS, ModelConfig},
 };
-use ol_node::{GenesisSource, NodeConfig, dev, serving::ServingConfig};
+use ol_node::{dev, serving::ServingConfig};
 use ol_primitives::addresses::{DATANETS, STAKING, TREASURY};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -39,98 +35,23 @@ const PROVIDER: u32 = 1;
 const CONTRIBUTORS: [u32; 3] = [2, 3, 4];
 const PAYER: u32 = 5;
 
-struct Node {
-    client: HttpClient,
-    http: std::net::SocketAddr,
-    nonces: [u64; 10],
-    handle: ol_node::NodeHandle,
-    _datadir: tempfile::TempDir,
-}
-
-fn address(index: u32) -> Address {
-    dev::dev_signer(index).address()
-}
-
-fn params(values: Vec<Value>) -> ArrayParams {
-    let mut params = ArrayParams::new();
-    for value in values {
-        params.insert(value).unwrap();
-    }
-    params
-}
-
 fn number(value: &Value) -> U256 {
     value.as_str().unwrap().parse().unwrap()
 }
 
+/// A dev node serving models as PROVIDER.
+async fn start() -> Node {
+    let provider_key = B256::from_slice(&dev::dev_signer(PROVIDER).to_bytes()[..]);
+    let node = Node::builder().serving(ServingConfig::new(provider_key)).start().await;
+    assert_eq!(node.handle.provider, Some(address(PROVIDER)));
+    node
+}
+
 impl Node {
-    async fn start() -> Self {
-        let datadir = tempfile::tempdir().unwrap();
-        let provider_key = B256::from_slice(&dev::dev_signer(PROVIDER).to_bytes()[..]);
-        let handle = ol_node::launch(NodeConfig {
-            datadir: datadir.path().to_path_buf(),
-            genesis: GenesisSource::Dev,
-            dev: true,
-            http: "127.0.0.1:0".parse().unwrap(),
-            ws: None,
-            block_time: Duration::ZERO,
-            metrics: None,
-            serving: Some(ServingConfig::new(provider_key)),
-        })
-        .await
-        .unwrap();
-        assert_eq!(handle.provider, Some(address(PROVIDER)));
-        let client = HttpClientBuilder::default()
-            .request_timeout(Duration::from_secs(60))
-            .build(format!("http://{}", handle.http))
-            .unwrap();
-        Self { client, http: handle.http, nonces: [0; 10], handle, _datadir: datadir }
-    }
-
-    async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, ErrorObjectOwned> {
-        match self.client.request::<Value, _>(method, params(args)).await {
-            Ok(value) => Ok(value),
-            Err(ClientError::Call(error)) => Err(error),
-            Err(error) => panic!("{method}: {error}"),
-        }
-    }
-
-    async fn ok(&self, method: &str, args: Vec<Value>) -> Value {
-        self.call(method, args).await.unwrap_or_else(|e| panic!("{method}: {e}"))
-    }
-
     /// Sends a call from dev account `from` and waits for a successful receipt.
     async fn succeed(&mut self, from: u32, to: Address, input: Vec<u8>) -> Value {
-        let tx = TxEip1559 {
-            chain_id: dev::DEV_CHAIN_ID,
-            nonce: self.nonces[from as usize],
-            gas_limit: 10_000_000,
-            max_fee_per_gas: 4_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to: TxKind::Call(to),
-            value: U256::ZERO,
-            access_list: Default::default(),
-            input: Bytes::from(input),
-        };
-        let sig = dev::dev_signer(from).sign_hash_sync(&tx.signature_hash()).unwrap();
-        let raw = Bytes::from(TxEnvelope::from(tx.into_signed(sig)).encoded_2718());
-        let hash = self.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
-        self.nonces[from as usize] += 1;
-        let receipt = self.receipt(&hash).await;
-        assert_eq!(receipt["status"], "0x1", "{receipt}");
-        receipt
-    }
-
-    async fn receipt(&self, hash: &Value) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let receipt = self.ok("eth_getTransactionReceipt", vec![hash.clone()]).await;
-            if !receipt.is_null() {
-                return receipt;
-            }
-            assert!(Instant::now() < deadline, "no receipt for {hash}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.succeed_from(from, transaction(TxKind::Call(to), input, 10_000_000, 4_000_000_000))
+            .await
     }
 
     async fn total_at(&self, who: Address, block: u64) -> U256 {
@@ -163,7 +84,7 @@ impl Node {
 
     /// Sends one raw HTTP/1.1 request; returns the status and the JSON body.
     async fn exchange(&self, request: &str) -> (u16, Value) {
-        let mut stream = tokio::net::TcpStream::connect(self.http).await.unwrap();
+        let mut stream = tokio::net::TcpStream::connect(self.handle.http).await.unwrap();
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await.unwrap();
@@ -308,7 +229,7 @@ async fn prepare(node: &mut Node) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paid_inferences_settle_by_attribution() {
-    let mut node = Node::start().await;
+    let mut node = start().await;
     let model = prepare(&mut node).await;
     let now = node.handle.chain.now();
 
@@ -575,7 +496,7 @@ async fn openai_python(node: &Node, model: u64) -> Value {
     let payer_key = B256::from_slice(&dev::dev_signer(PAYER).to_bytes()[..]);
     let run = tokio::process::Command::new(root.join("tests/interop/.venv/bin/python"))
         .arg(root.join("tests/interop/openai_inference.py"))
-        .args(["--base-url", &format!("http://{}/v1", node.http), "--model", "coast-tiny"])
+        .args(["--base-url", &format!("http://{}/v1", node.handle.http), "--model", "coast-tiny"])
         .args(["--model-id", &model.to_string(), "--chain-id", &dev::DEV_CHAIN_ID.to_string()])
         .args(["--provider", &address(PROVIDER).to_string(), "--payer-key", &payer_key.to_string()])
         .stdin(std::process::Stdio::null())

@@ -4,147 +4,43 @@
 //! (`eth_newFilter`, `eth_newBlockFilter`) report each change once, and
 //! malformed filters and ids are refused.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
+mod common;
+
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
-use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, SolEvent};
+use common::{Node, TOPIC, address, store_and_log_init_code, transaction};
 use jsonrpsee::{
     core::{
         ClientError,
         client::{ClientT, Subscription, SubscriptionClientT},
         params::ArrayParams,
     },
-    http_client::{HttpClient, HttpClientBuilder},
-    types::ErrorObjectOwned,
-    ws_client::{WsClient, WsClientBuilder},
+    ws_client::WsClient,
 };
 use ol_ledger::staking::{IStaking, STAKING};
-use ol_node::{GenesisSource, NodeConfig, dev};
 use ol_primitives::Amount;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const TOPIC: [u8; 32] = [0xab; 32];
 const INVALID_PARAMS: i32 = -32602;
-
-/// Init code of a runtime that logs its first calldata word under [`TOPIC`]
-/// (the contract of `contracts.rs`).
-fn init_code() -> Vec<u8> {
-    let mut runtime = vec![
-        0x36, 0x15, 0x60, 0x36, 0x57, 0x60, 0x00, 0x35, 0x80, 0x60, 0x00, 0x55, 0x60, 0x00, 0x52,
-        0x7f,
-    ];
-    runtime.extend(TOPIC);
-    runtime.extend([0x60, 0x20, 0x60, 0x00, 0xa1, 0x00]);
-    runtime.extend([0x5b, 0x60, 0x00, 0x54, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
-    let mut code = vec![0x61, 0x00, runtime.len() as u8];
-    code.extend([0x80, 0x61, 0x00, 0x0d, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3]);
-    code.extend(runtime);
-    code
-}
-
-fn address(index: u32) -> Address {
-    dev::dev_signer(index).address()
-}
 
 fn topic(address: Address) -> B256 {
     address.into_word()
 }
 
-struct Node {
-    client: HttpClient,
-    ws: WsClient,
-    nonces: [u64; 10],
-    handle: ol_node::NodeHandle,
-    _datadir: tempfile::TempDir,
-}
-
 impl Node {
-    async fn start() -> Self {
-        let datadir = tempfile::tempdir().expect("a temporary directory");
-        let handle = ol_node::launch(NodeConfig {
-            datadir: datadir.path().to_path_buf(),
-            genesis: GenesisSource::Dev,
-            dev: true,
-            http: "127.0.0.1:0".parse().expect("a literal socket address"),
-            ws: None,
-            block_time: Duration::ZERO,
-            metrics: None,
-            serving: None,
-        })
-        .await
-        .expect("the node starts");
-        let client = HttpClientBuilder::default()
-            .request_timeout(Duration::from_secs(60))
-            .build(format!("http://{}", handle.http))
-            .expect("an HTTP client");
-        let ws = WsClientBuilder::default()
-            .build(format!("ws://{}", handle.http))
-            .await
-            .expect("the HTTP port accepts WebSocket upgrades");
-        Self { client, ws, nonces: [0; 10], handle, _datadir: datadir }
-    }
-
-    async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, ErrorObjectOwned> {
-        let mut params = ArrayParams::new();
-        for arg in args {
-            params.insert(arg).expect("a JSON value serializes");
-        }
-        match self.client.request::<Value, _>(method, params).await {
-            Ok(value) => Ok(value),
-            Err(ClientError::Call(error)) => Err(error),
-            Err(error) => panic!("{method}: {error}"),
-        }
-    }
-
-    async fn ok(&self, method: &str, args: Vec<Value>) -> Value {
-        self.call(method, args).await.unwrap_or_else(|e| panic!("{method}: {e}"))
-    }
-
-    async fn refused(&self, method: &str, args: Vec<Value>) -> ErrorObjectOwned {
-        match self.call(method, args.clone()).await {
-            Err(error) => error,
-            Ok(value) => panic!("{method}({args:?}) should be refused, got {value}"),
-        }
-    }
-
-    async fn subscribe_logs(&self, filter: Value) -> Result<Subscription<Value>, ClientError> {
-        let mut params = ArrayParams::new();
-        params.insert("logs").expect("a string serializes");
-        params.insert(filter).expect("a JSON value serializes");
-        self.ws.subscribe("eth_subscribe", params, "eth_unsubscribe").await
-    }
-
     /// Sends a transaction from dev account `from` and waits for its
     /// successful receipt.
     async fn send(&mut self, from: u32, to: TxKind, input: Vec<u8>) -> Value {
-        let tx = TxEip1559 {
-            chain_id: dev::DEV_CHAIN_ID,
-            nonce: self.nonces[from as usize],
-            gas_limit: 2_000_000,
-            max_fee_per_gas: 10_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to,
-            value: U256::ZERO,
-            access_list: Default::default(),
-            input: input.into(),
-        };
-        let signature = dev::dev_signer(from).sign_hash_sync(&tx.signature_hash()).expect("signs");
-        let raw = Bytes::from(TxEnvelope::from(tx.into_signed(signature)).encoded_2718());
-        let hash = self.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
-        self.nonces[from as usize] += 1;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let receipt = self.ok("eth_getTransactionReceipt", vec![hash.clone()]).await;
-            if !receipt.is_null() {
-                assert_eq!(receipt["status"], json!("0x1"), "{receipt}");
-                return receipt;
-            }
-            assert!(Instant::now() < deadline, "no receipt for {hash}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.succeed_from(from, transaction(to, input, 2_000_000, 10_000_000_000)).await
     }
+}
+
+async fn subscribe_logs(ws: &WsClient, filter: Value) -> Result<Subscription<Value>, ClientError> {
+    let mut params = ArrayParams::new();
+    params.insert("logs").expect("a string serializes");
+    params.insert(filter).expect("a JSON value serializes");
+    ws.subscribe("eth_subscribe", params, "eth_unsubscribe").await
 }
 
 /// The next `count` notifications, then checks that no other arrives.
@@ -187,17 +83,19 @@ fn core(log: &Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscriptions_and_polling_filters_report_matching_logs() {
     let mut node = Node::start().await;
-    let created = node.send(0, TxKind::Create, init_code()).await;
+    let ws = node.ws().await;
+    let created = node.send(0, TxKind::Create, store_and_log_init_code()).await;
     let contract: Address =
         serde_json::from_value(created["contractAddress"].clone()).expect("an address");
 
-    let mut user_logs = node
-        .subscribe_logs(json!({"address": contract, "topics": [B256::from(TOPIC)]}))
-        .await
-        .unwrap();
+    let mut user_logs =
+        subscribe_logs(&ws, json!({"address": contract, "topics": [B256::from(TOPIC)]}))
+            .await
+            .unwrap();
     // A null wildcard and an OR-list: stakes to validator 1 or 2 only.
-    let mut stakes = node
-        .subscribe_logs(json!({
+    let mut stakes = subscribe_logs(
+        &ws,
+        json!({
             "address": [STAKING],
             "topics": [IStaking::Staked::SIGNATURE_HASH, null, [topic(address(1)), topic(address(2))]]
         }))
@@ -273,7 +171,7 @@ async fn subscriptions_and_polling_filters_report_matching_logs() {
     for filter in &malformed {
         let error = node.refused("eth_newFilter", vec![filter.clone()]).await;
         assert_eq!(error.code(), INVALID_PARAMS, "{filter}: {error}");
-        match node.subscribe_logs(filter.clone()).await {
+        match subscribe_logs(&ws, filter.clone()).await {
             Err(ClientError::Call(error)) => assert_eq!(error.code(), INVALID_PARAMS, "{filter}"),
             other => panic!("eth_subscribe(logs, {filter}) should be refused, got {other:?}"),
         }

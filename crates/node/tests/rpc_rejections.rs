@@ -10,6 +10,8 @@
 //! `newHeads` is delivered and that `eth_getProof` verifies against the
 //! header's state root.
 
+mod common;
+
 use alloy_consensus::{
     SignableTransaction, Signed, TxEip1559, TxEip2930, TxEip4844, TxEip7702, TxEnvelope, TxLegacy,
 };
@@ -17,11 +19,11 @@ use alloy_eips::{eip2718::Encodable2718, eip2930::AccessList, eip2930::AccessLis
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, address, hex, uint};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
+use common::{Node, params};
 use jsonrpsee::{
     core::{
         ClientError,
         client::{ClientT, SubscriptionClientT},
-        params::ArrayParams,
     },
     http_client::{HttpClient, HttpClientBuilder},
     rpc_params,
@@ -30,7 +32,7 @@ use jsonrpsee::{
 };
 use ol_ledger::genesis::{Allocation, Genesis, VestingTerms};
 use ol_node::{
-    GenesisSource, NodeConfig, NodeHandle,
+    GenesisSource, NodeHandle,
     dev::{self, DEV_PRODUCER, DEV_RESERVE},
     pool::MAX_PER_SENDER,
 };
@@ -74,19 +76,8 @@ struct Observed {
 }
 
 async fn start(genesis: GenesisSource, block_time: Duration) -> TestNode {
-    let datadir = tempfile::tempdir().expect("a temporary directory can be created");
-    let handle = ol_node::launch(NodeConfig {
-        datadir: datadir.path().to_path_buf(),
-        genesis,
-        dev: true,
-        http: "127.0.0.1:0".parse().expect("a literal socket address"),
-        ws: None,
-        block_time,
-        metrics: None,
-        serving: None,
-    })
-    .await
-    .expect("the node starts");
+    let (handle, datadir) = Node::builder().genesis(genesis).block_time(block_time).launch().await;
+    // Room for the oversized transaction, which the shared client would refuse to send.
     let client = HttpClientBuilder::default()
         .request_timeout(Duration::from_secs(30))
         .max_request_size(32 * 1024 * 1024)
@@ -98,14 +89,6 @@ async fn start(genesis: GenesisSource, block_time: Duration) -> TestNode {
 /// A dev node sealing one block per transaction.
 async fn dev_node() -> TestNode {
     start(GenesisSource::Dev, Duration::ZERO).await
-}
-
-fn params(values: Vec<Value>) -> ArrayParams {
-    let mut params = ArrayParams::new();
-    for value in values {
-        params.insert(value).expect("a JSON value serializes");
-    }
-    params
 }
 
 impl TestNode {

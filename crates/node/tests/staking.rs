@@ -6,17 +6,12 @@
 
 mod common;
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Bytes, TxKind, U256};
-use alloy_signer::SignerSync;
 use alloy_sol_types::SolCall;
-use common::{Node, address};
+use common::{Node, address, quantity, transaction};
 use ol_ledger::staking::{self, IStaking, STAKING};
-use ol_node::dev;
 use ol_primitives::Amount;
 use serde_json::json;
-use std::time::{Duration, Instant};
 
 fn open(amount: u64) -> U256 {
     Amount::from_open(amount).wei()
@@ -31,34 +26,11 @@ impl Node {
 
     /// As [`Node::succeed`] with exactly `gas_limit`.
     async fn succeed_with_gas(&mut self, from: u32, input: Vec<u8>, gas_limit: u64) -> u64 {
-        let tx = TxEip1559 {
-            chain_id: dev::DEV_CHAIN_ID,
-            nonce: self.nonces[from as usize],
-            gas_limit,
-            max_fee_per_gas: 4_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to: TxKind::Call(STAKING),
-            value: U256::ZERO,
-            access_list: Default::default(),
-            input: Bytes::from(input),
-        };
-        let sig = dev::dev_signer(from).sign_hash_sync(&tx.signature_hash()).unwrap();
-        let raw = Bytes::from(TxEnvelope::from(tx.into_signed(sig)).encoded_2718());
-        let hash = self.ok("eth_sendRawTransaction", vec![json!(raw)]).await;
-        self.nonces[from as usize] += 1;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let receipt = self.ok("eth_getTransactionReceipt", vec![hash.clone()]).await;
-            if !receipt.is_null() {
-                assert_eq!(receipt["status"], "0x1", "{receipt}");
-                let block = self
-                    .ok("eth_getBlockByNumber", vec![receipt["blockNumber"].clone(), json!(false)]);
-                let timestamp = block.await["timestamp"].as_str().unwrap().to_owned();
-                return u64::from_str_radix(timestamp.trim_start_matches("0x"), 16).unwrap();
-            }
-            assert!(Instant::now() < deadline, "no receipt for {hash}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let tx = transaction(TxKind::Call(STAKING), input, gas_limit, 4_000_000_000);
+        let receipt = self.succeed_from(from, tx).await;
+        let block =
+            self.ok("eth_getBlockByNumber", vec![receipt["blockNumber"].clone(), json!(false)]);
+        quantity(&block.await["timestamp"])
     }
 }
 
@@ -140,8 +112,7 @@ async fn an_estimate_pays_for_the_next_block() {
     let unstake = IStaking::unstakeCall { validator: address(1), amount: open(40) };
     let request =
         json!({ "from": address(1), "to": STAKING, "data": Bytes::from(unstake.abi_encode()) });
-    let estimate = node.ok("eth_estimateGas", vec![request]).await;
-    let estimate = u64::from_str_radix(estimate.as_str().unwrap().trim_start_matches("0x"), 16);
-    let unstaked_at = node.succeed_with_gas(1, unstake.abi_encode(), estimate.unwrap()).await;
+    let estimate = quantity(&node.ok("eth_estimateGas", vec![request]).await);
+    let unstaked_at = node.succeed_with_gas(1, unstake.abi_encode(), estimate).await;
     assert_eq!(unstaked_at, staked_at + 5);
 }

@@ -4,17 +4,13 @@
 //! block (the ones before the traced one are replayed), plain transfers,
 //! direct system-contract calls, and hostile parameters.
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
+mod common;
+
+use alloy_consensus::TxEip1559;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
-use alloy_signer::SignerSync;
 use alloy_sol_types::{Revert, SolError};
-use jsonrpsee::{
-    core::{ClientError, client::ClientT, params::ArrayParams},
-    http_client::{HttpClient, HttpClientBuilder},
-    types::ErrorObjectOwned,
-};
-use ol_node::{GenesisSource, NodeConfig, dev};
+use common::{Node, init_code, quantity, sign, transaction};
+use jsonrpsee::core::{client::ClientT, params::ArrayParams};
 use ol_primitives::addresses::STAKING;
 use serde_json::{Value, json, value::RawValue};
 use std::time::Duration;
@@ -75,16 +71,6 @@ impl Code {
     }
 }
 
-/// Init code that deploys `runtime`.
-fn deploy(runtime: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(runtime.len()).expect("small runtime");
-    let mut code = vec![0x61];
-    code.extend(len.to_be_bytes());
-    code.extend([0x80, 0x61, 0x00, 0x0d, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3]);
-    code.extend(runtime);
-    code
-}
-
 fn reason() -> Vec<u8> {
     Revert::from("nope").abi_encode()
 }
@@ -137,76 +123,23 @@ const ENVIRONMENT: [u8; 30] = [
     0x60, 0xa0, 0x60, 0x00, 0xf3,
 ];
 
-fn quantity(value: &Value) -> u64 {
-    let text = value.as_str().unwrap_or_else(|| panic!("a hex quantity, got {value}"));
-    u64::from_str_radix(text.trim_start_matches("0x"), 16).expect("a hex quantity")
-}
-
 /// A dev node that seals only on `evm_mine`, so that several transactions
 /// share a block.
-struct Node {
-    client: HttpClient,
-    handle: ol_node::NodeHandle,
-    nonce: u64,
-    _datadir: tempfile::TempDir,
+async fn start() -> Node {
+    // Far longer than the test: blocks are sealed with evm_mine.
+    Node::builder().block_time(Duration::from_secs(3600)).start().await
 }
 
 impl Node {
-    async fn start() -> Self {
-        let datadir = tempfile::tempdir().expect("a temporary directory");
-        let handle = ol_node::launch(NodeConfig {
-            datadir: datadir.path().to_path_buf(),
-            genesis: GenesisSource::Dev,
-            dev: true,
-            http: "127.0.0.1:0".parse().expect("a literal socket address"),
-            ws: None,
-            // Far longer than the test: blocks are sealed with evm_mine.
-            block_time: Duration::from_secs(3600),
-            metrics: None,
-            serving: None,
-        })
-        .await
-        .expect("the node starts");
-        let client = HttpClientBuilder::default()
-            .request_timeout(Duration::from_secs(60))
-            .build(format!("http://{}", handle.http))
-            .expect("an HTTP client");
-        Self { client, handle, nonce: 0, _datadir: datadir }
-    }
-
-    async fn call(&self, method: &str, args: Vec<Value>) -> Result<Value, ErrorObjectOwned> {
-        let mut params = ArrayParams::new();
-        for arg in args {
-            params.insert(arg).expect("a JSON value serializes");
-        }
-        match self.client.request::<Value, _>(method, params).await {
-            Ok(value) => Ok(value),
-            Err(ClientError::Call(error)) => Err(error),
-            Err(error) => panic!("{method}: {error}"),
-        }
-    }
-
-    async fn ok(&self, method: &str, args: Vec<Value>) -> Value {
-        self.call(method, args).await.unwrap_or_else(|e| panic!("{method}: {e}"))
-    }
-
     /// Sends a transaction from dev account 0 to the pool; its hash.
     async fn send(&mut self, to: TxKind, value: u64, input: Vec<u8>, gas_limit: u64) -> Value {
         let tx = TxEip1559 {
-            chain_id: dev::DEV_CHAIN_ID,
-            nonce: self.nonce,
-            gas_limit,
-            max_fee_per_gas: 10_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to,
+            nonce: self.nonces[0],
             value: U256::from(value),
-            access_list: Default::default(),
-            input: input.into(),
+            ..transaction(to, input, gas_limit, 10_000_000_000)
         };
-        self.nonce += 1;
-        let signature = dev::dev_signer(0).sign_hash_sync(&tx.signature_hash()).expect("signs");
-        let raw = Bytes::from(TxEnvelope::from(tx.into_signed(signature)).encoded_2718());
-        self.ok("eth_sendRawTransaction", vec![json!(raw)]).await
+        self.nonces[0] += 1;
+        self.send_raw(sign(0, tx)).await
     }
 
     /// Seals the pool into one block; the receipts of `hashes`, all in it.
@@ -223,6 +156,11 @@ impl Node {
         receipts
     }
 
+    /// `debug_traceCall` of `request` at the head with the call tracer.
+    async fn trace_call(&self, request: Value) -> Value {
+        self.ok("debug_traceCall", vec![request, json!("latest"), call_tracer()]).await
+    }
+
     async fn trace(&self, hash: &Value, config: Value) -> Value {
         let options = json!({"tracer": "callTracer", "tracerConfig": config});
         self.ok("debug_traceTransaction", vec![hash.clone(), options]).await
@@ -231,19 +169,19 @@ impl Node {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_tracer_follows_geth() {
-    let mut node = Node::start().await;
-    let sender = dev::dev_signer(0).address();
+    let mut node = start().await;
+    let sender = common::address(0);
     let logger = sender.create(0);
     let reverter = sender.create(1);
     let caller = sender.create(2);
     let recursor = sender.create(3);
     let environment = sender.create(4);
     let deploys = vec![
-        node.send(TxKind::Create, 0, deploy(&logger_code()), 1_000_000).await,
-        node.send(TxKind::Create, 0, deploy(&reverter_code()), 1_000_000).await,
-        node.send(TxKind::Create, 0, deploy(&caller_code(logger, reverter)), 1_000_000).await,
-        node.send(TxKind::Create, 0, deploy(&recursor_code(recursor)), 1_000_000).await,
-        node.send(TxKind::Create, 0, deploy(&ENVIRONMENT), 1_000_000).await,
+        node.send(TxKind::Create, 0, init_code(&logger_code()), 1_000_000).await,
+        node.send(TxKind::Create, 0, init_code(&reverter_code()), 1_000_000).await,
+        node.send(TxKind::Create, 0, init_code(&caller_code(logger, reverter)), 1_000_000).await,
+        node.send(TxKind::Create, 0, init_code(&recursor_code(recursor)), 1_000_000).await,
+        node.send(TxKind::Create, 0, init_code(&ENVIRONMENT), 1_000_000).await,
     ];
     let deployed = node.mine(&deploys).await;
     assert!(deployed.iter().all(|r| r["status"] == json!("0x1")), "{deployed:?}");
@@ -400,47 +338,19 @@ async fn call_tracer_follows_geth() {
 
     // debug_traceCall runs as eth_call does, traced the same way.
     let traced = node
-        .ok(
-            "debug_traceCall",
-            vec![
-                json!({"from": sender, "to": caller, "gas": "0x7a120", "value": "0xa"}),
-                json!("latest"),
-                json!({"tracer": "callTracer"}),
-            ],
-        )
+        .trace_call(json!({"from": sender, "to": caller, "gas": "0x7a120", "value": "0xa"}))
         .await;
     assert_eq!(traced["gas"], json!("0x7a120"));
     assert_eq!(traced["calls"].as_array().map(Vec::len), Some(4), "{traced}");
     assert_eq!(traced["calls"][2]["revertReason"], json!("nope"));
-    let reverts = node
-        .ok(
-            "debug_traceCall",
-            vec![json!({"to": reverter}), json!("latest"), json!({"tracer": "callTracer"})],
-        )
-        .await;
+    let reverts = node.trace_call(json!({"to": reverter})).await;
     assert_eq!(reverts["error"], json!("execution reverted"), "a trace, not an error");
     let to_account = node
-        .ok(
-            "debug_traceCall",
-            vec![
-                json!({"from": sender, "to": recipient, "value": "0x1", "gas": "0x5208"}),
-                json!("latest"),
-                json!({"tracer": "callTracer"}),
-            ],
-        )
+        .trace_call(json!({"from": sender, "to": recipient, "value": "0x1", "gas": "0x5208"}))
         .await;
     assert_eq!(to_account["gasUsed"], json!("0x5208"));
     assert!(to_account.get("calls").is_none());
-    let system = node
-        .ok(
-            "debug_traceCall",
-            vec![
-                json!({"to": STAKING, "data": Bytes::from(total_bonded())}),
-                json!("latest"),
-                json!({"tracer": "callTracer"}),
-            ],
-        )
-        .await;
+    let system = node.trace_call(json!({"to": STAKING, "data": Bytes::from(total_bonded())})).await;
     let bonded = json!({"to": STAKING, "data": Bytes::from(total_bonded())});
     let now = node.ok("eth_call", vec![bonded, json!("latest")]).await;
     assert_eq!(system["output"], now, "what eth_call answers");
