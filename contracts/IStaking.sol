@@ -41,6 +41,23 @@ pragma solidity ^0.8.20;
 /// first; the reporter, when there is one, receives `slashReporterBps` of
 /// it (rounded down) and the treasury the rest. Failures revert with
 /// `Error(string)`.
+///
+/// Validators: the operator of a validator is the EVM account whose address
+/// stakers bond to; it registers its consensus key (an ed25519 public key;
+/// the consensus engine's validator address is sha256(key)[..20]) with
+/// `registerValidator`, which needs `minValidatorStake` already bonded to it
+/// (by anyone) the first time. A key belongs to one operator at a time and
+/// changes only while its operator is out of the active set. The active set
+/// is recomputed at the end of every block whose number is a multiple of
+/// `epochBlocks` and takes effect from the next block: every registered,
+/// unjailed validator with at least `minValidatorStake` (and one whole OPEN)
+/// bonded to it, the `maxValidators` largest by stake (ties: the lower
+/// address first); its voting power is its stake in whole OPEN, rounded
+/// down. When no validator qualifies the previous set stays. A validator
+/// that double-signs loses `doubleSignSlashBps` of every position bonded to
+/// it (bonded and unbonding, each rounded down; the reporter share as for
+/// any slash), is jailed for `jailSeconds` and leaves the set at the next
+/// epoch boundary; it may rejoin once block time reaches `jailedUntil`.
 interface IStaking {
     /// Governable parameters.
     struct Params {
@@ -51,6 +68,20 @@ interface IStaking {
         /// The stakers' share of every block's base fees, in basis points
         /// (0 .. 10,000; default 0: all base fees to the treasury).
         uint16 baseFeeStakersBps;
+    }
+
+    /// Governable validator-set parameters.
+    struct ValidatorParams {
+        /// Blocks per epoch: the set is recomputed after blocks whose number is a multiple (1 .. 1,000,000).
+        uint64 epochBlocks;
+        /// Least stake bonded to a validator for it to be in the set (wei).
+        uint256 minValidatorStake;
+        /// Most validators in the set (1 .. 1,000).
+        uint16 maxValidators;
+        /// Share of a double-signer's stake slashed, in basis points (0 .. 10,000).
+        uint16 doubleSignSlashBps;
+        /// Seconds a double-signer stays jailed (0 .. 10 years).
+        uint64 jailSeconds;
     }
 
     /// Stake waiting to be withdrawn.
@@ -97,6 +128,13 @@ interface IStaking {
     event DelegateChanged(address indexed delegator, address indexed fromDelegate, address indexed toDelegate);
     event DelegateVotesChanged(address indexed delegate, uint256 previousVotes, uint256 newVotes);
     event ParamsChanged(uint64 unbondingSeconds, uint16 slashReporterBps, uint16 baseFeeStakersBps);
+    event ValidatorParamsChanged(uint64 epochBlocks, uint256 minValidatorStake, uint16 maxValidators, uint16 doubleSignSlashBps, uint64 jailSeconds);
+    /// The first registration of `operator`.
+    event ValidatorRegistered(address indexed operator, bytes32 consensusKey, string moniker);
+    /// A registered validator changed its key or moniker.
+    event ValidatorUpdated(address indexed operator, bytes32 consensusKey, string moniker);
+    /// `operator` double-signed at consensus `height`: slashed `amount` in all and jailed until `jailedUntil`.
+    event ValidatorJailed(address indexed operator, uint64 height, bytes32 evidenceHash, uint256 amount, uint64 jailedUntil);
 
     /// Bonds `amount` of the caller's spendable OPEN to `validator` (itself for a self-bond).
     function stake(address validator, uint256 amount) external;
@@ -111,8 +149,21 @@ interface IStaking {
     function delegate(address delegatee) external;
     /// Sets the parameters; only governance may.
     function setParams(Params calldata params) external;
+    /// Registers the caller as a validator operator with its ed25519
+    /// `consensusKey` (or changes its key or moniker, 1 .. 64 bytes).
+    function registerValidator(bytes32 consensusKey, string calldata moniker) external;
+    /// Sets the validator-set parameters; only governance may.
+    function setValidatorParams(ValidatorParams calldata params) external;
 
     function params() external view returns (Params memory);
+    function validatorParams() external view returns (ValidatorParams memory);
+    /// A validator's record (a zero key: never registered); `active` when it is in the current set.
+    function validatorInfo(address operator) external view returns (bytes32 consensusKey, string memory moniker, uint64 jailedUntil, bool active);
+    /// The active set of the current epoch, largest stake first.
+    function validatorSet() external view returns (address[] memory operators, bytes32[] memory keys, uint256[] memory powers);
+    /// The current epoch (how many times the set was chosen, genesis validators
+    /// included; 0 before any) and the first block its set applies to.
+    function epoch() external view returns (uint64 number, uint64 startBlock);
     function bonded(address staker, address validator) external view returns (uint256);
     function unbondingOf(address staker, address validator) external view returns (uint256);
     /// The waiting entries, oldest first.

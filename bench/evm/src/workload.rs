@@ -230,6 +230,8 @@ fn genesis(holder: Address, senders: &[Key]) -> eyre::Result<Genesis> {
         base_fee_per_gas: DEFAULT_BASE_FEE,
         allocations,
         governance: None,
+        validator_params: None,
+        validators: Vec::new(),
     };
     genesis.validate()?;
     Ok(genesis)

@@ -106,6 +106,8 @@ impl Parties {
             base_fee_per_gas: DEFAULT_BASE_FEE,
             allocations,
             governance: None,
+            validator_params: None,
+            validators: Vec::new(),
         };
         genesis.validate()?;
         Ok(genesis)

@@ -175,6 +175,8 @@ fn genesis(keys: &[Key]) -> eyre::Result<Genesis> {
         base_fee_per_gas: DEFAULT_BASE_FEE,
         allocations,
         governance: None,
+        validator_params: None,
+        validators: Vec::new(),
     };
     genesis.validate()?;
     Ok(genesis)

@@ -93,6 +93,8 @@ impl Chain {
             base_fee_per_gas: BASE_FEE,
             allocations,
             governance: None,
+            validator_params: None,
+            validators: Vec::new(),
         };
         genesis.validate().expect("a valid genesis");
         let mut state = MemoryState::default();

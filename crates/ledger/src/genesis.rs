@@ -22,21 +22,38 @@
 //!   ],
 //!   "governance": { "votingDelay": 1, "votingPeriod": 60,
 //!                   "proposalThreshold": "1", "quorumNumerator": 5,
-//!                   "timelockDelay": 10 }
+//!                   "timelockDelay": 10 },
+//!   "validatorParams": { "epochBlocks": 10, "minValidatorStake": "1000",
+//!                        "maxValidators": 100, "doubleSignSlashBps": 500,
+//!                        "jailSeconds": 600 },
+//!   "validators": [
+//!     { "operator": "0x…", "consensusKey": "0x…32 bytes…",
+//!       "moniker": "validator-0", "stake": "100000" }
+//!   ]
 //! }
 //! ```
 //!
 //! Amounts (and the proposal threshold) are decimal OPEN ("1.5"), never
 //! floating point; durations are seconds of block time.
+//!
+//! Validators: each one's `stake` is bonded at genesis from its operator's
+//! own allocation (which must hold that much, spendable at the genesis
+//! timestamp, so the supply stays exact: the OPEN moves to the staking
+//! contract), its ed25519 `consensusKey` is registered, and these validators
+//! are the active set from block 1 (epoch 1). `validatorParams` (every field
+//! optional, defaulting to [`ValidatorParams::default`]) sets the staking
+//! contract's validator-set parameters from the first block.
 
 use crate::{
     fees::ChainSpec,
     governance,
-    state::{Account, StateChanges},
+    staking::{self, ValidatorParams, validators::MAX_MONIKER_BYTES},
+    state::{Account, MemoryState, StateChanges},
+    system::{CallEnv, Frame, GasMeter},
     vesting::{self, VestingSchedule},
 };
-use alloy_primitives::{Address, Bytes, U256, keccak256};
-use ol_primitives::{Amount, addresses};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use ol_primitives::{Amount, BlockEnv, addresses};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -60,6 +77,23 @@ pub struct Genesis {
     pub allocations: Vec<Allocation>,
     /// Governance parameters from the first block; `None` keeps the defaults.
     pub governance: Option<governance::Params>,
+    /// Validator-set parameters from the first block; `None` keeps the defaults.
+    pub validator_params: Option<ValidatorParams>,
+    /// The validators of the first epoch, bonded from their allocations.
+    pub validators: Vec<GenesisValidator>,
+}
+
+/// A validator of the first epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenesisValidator {
+    /// The operator: an allocated account, the address its stake is bonded to.
+    pub operator: Address,
+    /// Its ed25519 consensus public key.
+    pub consensus_key: B256,
+    /// Its display name (1 to 64 bytes, no control characters).
+    pub moniker: String,
+    /// OPEN bonded from the operator's allocation to itself.
+    pub stake: Amount,
 }
 
 /// One allocation of the supply.
@@ -114,6 +148,14 @@ pub enum GenesisError {
     /// A block parameter is out of range.
     #[error("{0}")]
     Parameter(String),
+    /// One genesis validator is wrong.
+    #[error("validator #{index}: {problem}")]
+    Validator {
+        /// Position in the `validators` list, from 0.
+        index: usize,
+        /// What is wrong.
+        problem: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -129,6 +171,67 @@ struct RawGenesis {
     allocations: Vec<RawAllocation>,
     #[serde(default)]
     governance: Option<RawGovernance>,
+    #[serde(default)]
+    validator_params: Option<RawValidatorParams>,
+    #[serde(default)]
+    validators: Vec<RawValidator>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawValidatorParams {
+    #[serde(default)]
+    epoch_blocks: Option<u64>,
+    #[serde(default)]
+    min_validator_stake: Option<String>,
+    #[serde(default)]
+    max_validators: Option<u16>,
+    #[serde(default)]
+    double_sign_slash_bps: Option<u16>,
+    #[serde(default)]
+    jail_seconds: Option<u64>,
+}
+
+impl RawValidatorParams {
+    fn parse(self) -> Result<ValidatorParams, GenesisError> {
+        let defaults = ValidatorParams::default();
+        let min_validator_stake = match self.min_validator_stake {
+            Some(text) => Amount::parse_open(&text)
+                .map_err(|e| {
+                    GenesisError::Parameter(format!("validatorParams.minValidatorStake: {e}"))
+                })?
+                .wei(),
+            None => defaults.min_validator_stake,
+        };
+        Ok(ValidatorParams {
+            epoch_blocks: self.epoch_blocks.unwrap_or(defaults.epoch_blocks),
+            min_validator_stake,
+            max_validators: self.max_validators.unwrap_or(defaults.max_validators),
+            double_sign_slash_bps: self
+                .double_sign_slash_bps
+                .unwrap_or(defaults.double_sign_slash_bps),
+            jail_seconds: self.jail_seconds.unwrap_or(defaults.jail_seconds),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawValidator {
+    operator: String,
+    consensus_key: String,
+    moniker: String,
+    stake: String,
+}
+
+impl RawValidator {
+    fn parse(self, index: usize) -> Result<GenesisValidator, GenesisError> {
+        let problem = |problem: String| GenesisError::Validator { index, problem };
+        let operator = parse_address(&self.operator).map_err(problem)?;
+        let consensus_key = parse_key(&self.consensus_key).map_err(problem)?;
+        let stake = Amount::parse_open(&self.stake).map_err(|e| problem(format!("stake: {e}")))?;
+        Ok(GenesisValidator { operator, consensus_key, moniker: self.moniker, stake })
+    }
 }
 
 #[derive(Deserialize)]
@@ -203,6 +306,13 @@ impl Genesis {
             base_fee_per_gas: raw.base_fee_per_gas.unwrap_or(DEFAULT_BASE_FEE),
             allocations,
             governance: raw.governance.map(RawGovernance::parse).transpose()?,
+            validator_params: raw.validator_params.map(RawValidatorParams::parse).transpose()?,
+            validators: raw
+                .validators
+                .into_iter()
+                .enumerate()
+                .map(|(index, raw)| raw.parse(index))
+                .collect::<Result<_, _>>()?,
         };
         genesis.validate()?;
         Ok(genesis)
@@ -265,6 +375,94 @@ impl Genesis {
             };
             return Err(GenesisError::Supply { total: total.to_open_string(), difference });
         }
+        self.validate_validators()
+    }
+
+    /// The rules under which every genesis validator can be bonded,
+    /// registered and put in the first set.
+    fn validate_validators(&self) -> Result<(), GenesisError> {
+        let params = self.validator_params.unwrap_or_default();
+        params
+            .check()
+            .map_err(|problem| GenesisError::Parameter(format!("validatorParams: {problem}")))?;
+        if self.validators.len() > usize::from(params.max_validators) {
+            return Err(GenesisError::Parameter(format!(
+                "{} genesis validators, but maxValidators is {}",
+                self.validators.len(),
+                params.max_validators
+            )));
+        }
+        let least = params.min_validator_stake.max(staking::validators::POWER_UNIT);
+        let mut operators: HashMap<Address, usize> = HashMap::new();
+        let mut keys: HashMap<B256, usize> = HashMap::new();
+        for (index, validator) in self.validators.iter().enumerate() {
+            let problem = |problem: String| GenesisError::Validator { index, problem };
+            if let Some(first) = operators.insert(validator.operator, index) {
+                return Err(problem(format!(
+                    "operator {} is already validator #{first}",
+                    validator.operator
+                )));
+            }
+            if validator.consensus_key.is_zero() {
+                return Err(problem("consensusKey must not be zero".into()));
+            }
+            if let Some(first) = keys.insert(validator.consensus_key, index) {
+                return Err(problem(format!(
+                    "consensusKey {} is already validator #{first}'s",
+                    validator.consensus_key
+                )));
+            }
+            let moniker = &validator.moniker;
+            if moniker.is_empty()
+                || moniker.len() > MAX_MONIKER_BYTES
+                || moniker.chars().any(char::is_control)
+            {
+                return Err(problem(format!(
+                    "moniker {moniker:?} must be 1 to {MAX_MONIKER_BYTES} bytes without control \
+                     characters"
+                )));
+            }
+            if addresses::is_system(&validator.operator) {
+                return Err(problem(format!(
+                    "operator {} is a system account",
+                    validator.operator
+                )));
+            }
+            if validator.stake.wei() < least {
+                return Err(problem(format!(
+                    "stake {} OPEN is below the {} OPEN a validator needs",
+                    validator.stake.to_open_string(),
+                    Amount(least).to_open_string()
+                )));
+            }
+            let Some(allocation) =
+                self.allocations.iter().find(|a| a.address == validator.operator)
+            else {
+                return Err(problem(format!(
+                    "operator {} has no allocation to bond its stake from",
+                    validator.operator
+                )));
+            };
+            let spendable = match allocation.vesting {
+                Some(terms) => VestingSchedule {
+                    total: allocation.amount.wei(),
+                    start: self.timestamp,
+                    cliff: terms.cliff_seconds,
+                    linear: terms.linear_seconds,
+                }
+                .vested_at(self.timestamp),
+                None => allocation.amount.wei(),
+            };
+            if validator.stake.wei() > spendable {
+                return Err(problem(format!(
+                    "stake {} OPEN is more than the {} OPEN its operator's allocation ({:?}) can \
+                     spend at genesis",
+                    validator.stake.to_open_string(),
+                    Amount(spendable).to_open_string(),
+                    allocation.name
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -278,8 +476,11 @@ impl Genesis {
     }
 
     /// The genesis state: every allocation's account, the vesting
-    /// schedules in the vesting account's storage and any governance
-    /// parameters in the governance contract's.
+    /// schedules in the vesting account's storage, any governance
+    /// parameters in the governance contract's, and the validator
+    /// parameters, bonds, registrations and first set in the staking
+    /// contract's. Panics on validators that [`Genesis::validate`] refuses
+    /// (`from_json` validates; a genesis built in code must too).
     pub fn state(&self) -> StateChanges {
         let mut changes = StateChanges::default();
         for allocation in &self.allocations {
@@ -310,12 +511,70 @@ impl Genesis {
             let account = changes.accounts.entry(address).or_default();
             account.code_hash = code_hash;
         }
+        if self.validator_params.is_some() || !self.validators.is_empty() {
+            let staked = self.staking_state(&changes).unwrap_or_else(|error| {
+                panic!("genesis validators that validate() accepts are bonded: {error}")
+            });
+            changes.extend(staked);
+        }
         changes
+    }
+
+    /// The staking contract's records at genesis: parameters, then each
+    /// validator bonded, registered, and the first set chosen, by the
+    /// staking rules themselves (so the records are exactly what
+    /// transactions would have written).
+    fn staking_state(&self, base: &StateChanges) -> Result<StateChanges, crate::system::CallError> {
+        let mut state = MemoryState::default();
+        state.apply(base.clone());
+        let spec = self.chain_spec();
+        let block = BlockEnv {
+            number: 0,
+            timestamp: self.timestamp,
+            beneficiary: Address::ZERO,
+            base_fee: self.base_fee_per_gas,
+            gas_limit: self.gas_limit,
+        };
+        let env = CallEnv {
+            spec: &spec,
+            block: &block,
+            caller: Address::ZERO,
+            content: &crate::content::NoContent,
+        };
+        let mut frame = Frame::new(&state, addresses::STAKING, env, u64::MAX);
+        frame.gas = GasMeter::unlimited();
+        if let Some(params) = self.validator_params {
+            staking::set_validator_params(&mut frame, params)?;
+        }
+        for validator in &self.validators {
+            let operator = validator.operator;
+            staking::bond(&mut frame, operator, operator, validator.stake.wei())?;
+            staking::register_validator(
+                &mut frame,
+                operator,
+                validator.consensus_key,
+                &validator.moniker,
+            )?;
+        }
+        staking::recompute_validator_set(&mut frame, 1)?;
+        Ok(frame.state.into_changes())
     }
 
     /// The sum of all balances in [`Genesis::state`]: always the supply.
     pub fn total_allocated(&self) -> U256 {
         self.allocations.iter().map(|a| a.amount.wei()).fold(U256::ZERO, |a, b| a + b)
+    }
+}
+
+fn parse_key(text: &str) -> Result<B256, String> {
+    let hex = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"));
+    match hex {
+        Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            text.parse::<B256>().map_err(|e| format!("consensusKey {text:?}: {e}"))
+        }
+        _ => Err(format!(
+            "consensusKey {text:?} is not a 0x-prefixed 32-byte hex ed25519 public key"
+        )),
     }
 }
 

@@ -102,6 +102,8 @@ pub fn dev_genesis() -> Genesis {
         base_fee_per_gas: DEFAULT_BASE_FEE,
         allocations,
         governance: Some(dev_governance()),
+        validator_params: None,
+        validators: Vec::new(),
     }
 }
 

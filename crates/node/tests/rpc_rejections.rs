@@ -652,6 +652,8 @@ fn vesting_genesis(holder: Address) -> Genesis {
             allocation("rest", Address::repeat_byte(0x77), 999_998_000, None),
         ],
         governance: None,
+        validator_params: None,
+        validators: Vec::new(),
     };
     genesis.validate().expect("the test genesis allocates the whole supply");
     genesis

@@ -75,6 +75,8 @@ impl Chain {
             base_fee_per_gas: BASE_FEE,
             allocations,
             governance: None,
+            validator_params: None,
+            validators: Vec::new(),
         };
         let mut state = MemoryState::default();
         state.apply(genesis.state());

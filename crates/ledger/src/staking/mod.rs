@@ -31,6 +31,25 @@
 //!
 //! Slashing ([`slash`]) is called by other modules only, never over ABI.
 //!
+//! Validators ([`validators`]): an operator (the address stakers bond to)
+//! registers its ed25519 consensus key and a moniker; the first
+//! registration needs `min_validator_stake` already bonded to it, which
+//! makes registering many empty validators (each read at every epoch
+//! boundary) cost locked stake. A key belongs to one operator at a time and
+//! changes only while its operator is out of the active set, so the set's
+//! keys never change within an epoch. At the end of every block whose
+//! number is a multiple of `epoch_blocks` ([`end_block`], called by the
+//! block executor) the active set is recomputed to apply from the next
+//! block: registered, unjailed, stake ≥ `min_validator_stake` and ≥ 1 OPEN,
+//! the `max_validators` largest stakes (ties: the lower address); voting
+//! power = stake in whole OPEN, rounded down (the supply, 1e9 OPEN, fits a
+//! u64; saturating regardless). If nothing qualifies the previous set stays.
+//! A double-sign ([`slash_equivocation`]) slashes `double_sign_slash_bps` of
+//! each position at the validator (bonded + unbonding, rounded down per
+//! position), jails it for `jail_seconds` (it leaves at the next boundary
+//! and may return once block time passes `jailed_until`) and is refused a
+//! second time for the same (operator, height).
+//!
 //! Storage:
 //! - `params` + 0 set flag, + 1 packed (unbonding seconds, reporter bps)
 //! - `pool` + 0 total bonded, + 1 total unbonding, + 2 reward per token
@@ -49,10 +68,22 @@
 //!   (zero: itself)
 //! - `votes[account]` → checkpoint count, `votes.at[account, n]` and
 //!   `supply` / `supply.at[n]` (the total) → `value << 64 | timestamp`
+//! - `stakers.of[validator]` → count, `stakers.of.at[validator, n]` →
+//!   every staker that ever bonded to it (the positions a double-sign slashes)
+//! - `validator.params` + 0 set flag, + 1 packed (epoch blocks, max
+//!   validators, double-sign bps, jail seconds), + 2 min validator stake
+//! - `validator.info[operator]` + 0 consensus key, + 1 packed (jailed until,
+//!   registered, active), + 2 moniker (bytes); `validator.key[key]` → its
+//!   operator; `registered` → count, `registered.at[n]` → operators in
+//!   registration order
+//! - `active` → size of the set, `active.at[n]` + 0 operator, + 1 power
+//!   (largest stake first); `epoch` → packed (number, first block)
+//! - `equivocation[operator, height]` → the evidence hash punished
 
 mod bonds;
 mod records;
 mod rewards;
+pub mod validators;
 mod votes;
 
 use crate::{
@@ -61,7 +92,7 @@ use crate::{
     system::{self, CallError, Frame},
 };
 use IStaking::IStakingCalls as Call;
-use alloy_primitives::{Address, Bytes, U256, aliases::U48, uint};
+use alloy_primitives::{Address, B256, Bytes, U256, aliases::U48, uint};
 use alloy_sol_types::{SolCall, SolEvent, SolValue};
 pub use ol_primitives::addresses::STAKING;
 use records::{Pool, Position as StoredPosition};
@@ -73,6 +104,7 @@ alloy_sol_types::sol!(
 );
 
 pub use IStaking::{RewardPool, Unbonding};
+pub use validators::{ActiveValidator, Epoch, Equivocation, ValidatorInfo, ValidatorParams};
 
 type Result<T> = std::result::Result<T, CallError>;
 
@@ -212,6 +244,64 @@ fn run<S: StateView>(frame: &mut Frame<'_, S>, call: Call) -> Result<Bytes> {
                 },
             )?;
             Vec::new()
+        }
+        Call::registerValidator(c) => {
+            validators::register(frame, caller, c.consensusKey, &c.moniker)?;
+            Vec::new()
+        }
+        Call::setValidatorParams(c) => {
+            system::only_governance(frame, "IStaking.setValidatorParams")?;
+            let p = c.params;
+            validators::set_params(
+                frame,
+                ValidatorParams {
+                    epoch_blocks: p.epochBlocks,
+                    min_validator_stake: p.minValidatorStake,
+                    max_validators: p.maxValidators,
+                    double_sign_slash_bps: p.doubleSignSlashBps,
+                    jail_seconds: p.jailSeconds,
+                },
+            )?;
+            Vec::new()
+        }
+        Call::validatorParams(_) => {
+            let p = validators::params(frame)?;
+            IStaking::validatorParamsCall::abi_encode_returns(&IStaking::ValidatorParams {
+                epochBlocks: p.epoch_blocks,
+                minValidatorStake: p.min_validator_stake,
+                maxValidators: p.max_validators,
+                doubleSignSlashBps: p.double_sign_slash_bps,
+                jailSeconds: p.jail_seconds,
+            })
+        }
+        Call::validatorInfo(c) => {
+            let info = validators::info(frame, &c.operator)?.unwrap_or(ValidatorInfo {
+                consensus_key: B256::ZERO,
+                moniker: String::new(),
+                jailed_until: 0,
+                active: false,
+            });
+            IStaking::validatorInfoCall::abi_encode_returns(&IStaking::validatorInfoReturn {
+                consensusKey: info.consensus_key,
+                moniker: info.moniker,
+                jailedUntil: info.jailed_until,
+                active: info.active,
+            })
+        }
+        Call::validatorSet(_) => {
+            let set = validators::active_set(frame)?;
+            IStaking::validatorSetCall::abi_encode_returns(&IStaking::validatorSetReturn {
+                operators: set.iter().map(|v| v.operator).collect(),
+                keys: set.iter().map(|v| v.consensus_key).collect(),
+                powers: set.iter().map(|v| U256::from(v.power)).collect(),
+            })
+        }
+        Call::epoch(_) => {
+            let epoch = validators::epoch(frame)?;
+            IStaking::epochCall::abi_encode_returns(&IStaking::epochReturn {
+                number: epoch.number,
+                startBlock: epoch.start_block,
+            })
         }
         Call::params(_) => {
             let p = records::params(frame)?;
@@ -372,6 +462,64 @@ pub fn slash<S: StateView>(
     frame.at(STAKING, |frame| bonds::slash(frame, staker, validator, amount, reporter))
 }
 
+/// Sets the validator-set parameters (for governance and genesis); refuses
+/// values outside [`ValidatorParams::check`].
+pub fn set_validator_params<S: StateView>(
+    frame: &mut Frame<'_, S>,
+    new: ValidatorParams,
+) -> Result<()> {
+    frame.at(STAKING, |frame| validators::set_params(frame, new))
+}
+
+/// Registers `operator` as a validator with its ed25519 `consensus_key` and
+/// `moniker` (or changes them), as `registerValidator` does for its caller.
+pub fn register_validator<S: StateView>(
+    frame: &mut Frame<'_, S>,
+    operator: Address,
+    consensus_key: B256,
+    moniker: &str,
+) -> Result<()> {
+    frame.at(STAKING, |frame| validators::register(frame, operator, consensus_key, moniker))
+}
+
+/// Recomputes the active set now, to apply from `start_block` (genesis does
+/// this once; blocks go through [`end_block`]).
+pub fn recompute_validator_set<S: StateView>(
+    frame: &mut Frame<'_, S>,
+    start_block: u64,
+) -> Result<()> {
+    frame.at(STAKING, |frame| validators::recompute(frame, start_block))
+}
+
+/// The end of block `block`: at an epoch boundary (a multiple of
+/// `epoch_blocks`) the active set is recomputed to apply from the next
+/// block. The block executor calls it once per block, after its
+/// transactions.
+pub fn end_block<S: StateView>(frame: &mut Frame<'_, S>, block: u64) -> Result<()> {
+    frame.at(STAKING, |frame| validators::end_block(frame, block))
+}
+
+/// Punishes `operator` for signing two different values at consensus
+/// `height` (`evidence_hash` names the evidence): slashes the governed
+/// `double_sign_slash_bps` of every position bonded to it (bonded and
+/// unbonding, each rounded down, the reporter share to `reporter` as in
+/// [`slash`]), and jails it for `jail_seconds`, so it leaves the active set
+/// at the next epoch boundary. Refuses an unregistered operator, a zero
+/// evidence hash, and an (operator, height) already punished, changing
+/// nothing. It trusts its caller: checking the two ed25519-signed votes is
+/// the consensus layer's job before it calls this.
+pub fn slash_equivocation<S: StateView>(
+    frame: &mut Frame<'_, S>,
+    operator: Address,
+    height: u64,
+    evidence_hash: B256,
+    reporter: Option<Address>,
+) -> Result<Equivocation> {
+    frame.at(STAKING, |frame| {
+        validators::equivocation(frame, operator, height, evidence_hash, reporter)
+    })
+}
+
 /// Read-only access to staking, for other modules, RPC and tools.
 pub struct StakingReader<'a, S: StateView> {
     frame: Frame<'a, S>,
@@ -453,6 +601,27 @@ impl<'a, S: StateView> StakingReader<'a, S> {
         records::stakers(&mut self.frame)
     }
 
+    /// The validator-set parameters.
+    pub fn validator_params(&mut self) -> Result<ValidatorParams> {
+        validators::params(&mut self.frame)
+    }
+
+    /// The current epoch's active set, largest stake first: what consensus
+    /// uses for every block after the epoch's boundary.
+    pub fn active_validators(&mut self) -> Result<Vec<ActiveValidator>> {
+        validators::active_set(&mut self.frame)
+    }
+
+    /// `operator`'s validator record (`None`: never registered).
+    pub fn validator_info(&mut self, operator: Address) -> Result<Option<ValidatorInfo>> {
+        validators::info(&mut self.frame, &operator)
+    }
+
+    /// The current epoch.
+    pub fn epoch(&mut self) -> Result<Epoch> {
+        validators::epoch(&mut self.frame)
+    }
+
     /// The staking parameters.
     pub fn params(&mut self) -> Result<Params> {
         records::params(&mut self.frame)
@@ -471,3 +640,5 @@ impl<'a, S: StateView> StakingReader<'a, S> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod validator_tests;

@@ -38,6 +38,12 @@ fn validators_slot(staker: &Address) -> B256 {
 fn validator_at_slot(staker: &Address, n: u64) -> B256 {
     slot("validators.at", &[KeyPart::Address(staker), KeyPart::U64(n)])
 }
+fn stakers_of_slot(validator: &Address) -> B256 {
+    slot("stakers.of", &[KeyPart::Address(validator)])
+}
+fn staker_of_at_slot(validator: &Address, n: u64) -> B256 {
+    slot("stakers.of.at", &[KeyPart::Address(validator), KeyPart::U64(n)])
+}
 
 /// The governed parameters (defaults until governance sets them).
 pub(super) fn params<S: StateView>(frame: &mut Frame<'_, S>) -> Result<Params> {
@@ -191,8 +197,8 @@ pub(super) fn store_entries<S: StateView>(
     Ok(())
 }
 
-/// Puts `validator` in `staker`'s list, and `staker` in the list of all
-/// stakers when it is its first validator.
+/// Puts `validator` in `staker`'s list, `staker` in `validator`'s, and
+/// `staker` in the list of all stakers when it is its first validator.
 pub(super) fn list<S: StateView>(
     frame: &mut Frame<'_, S>,
     staker: &Address,
@@ -201,6 +207,9 @@ pub(super) fn list<S: StateView>(
     let count = frame.load_u64(validators_slot(staker))?;
     frame.store_address(validator_at_slot(staker, count), *validator)?;
     frame.store(validators_slot(staker), U256::from(count + 1))?;
+    let of = frame.load_u64(stakers_of_slot(validator))?;
+    frame.store_address(staker_of_at_slot(validator, of), *staker)?;
+    frame.store(stakers_of_slot(validator), U256::from(of + 1))?;
     if count == 0 {
         let stakers = frame.load_u64(stakers_slot())?;
         frame.store_address(staker_at_slot(stakers), *staker)?;
@@ -222,4 +231,13 @@ pub(super) fn validators_of<S: StateView>(
 pub(super) fn stakers<S: StateView>(frame: &mut Frame<'_, S>) -> Result<Vec<Address>> {
     let count = frame.load_u64(stakers_slot())?;
     (0..count).map(|n| frame.load_address(staker_at_slot(n))).collect()
+}
+
+/// Every staker that ever bonded to `validator`, in the order it first did.
+pub(super) fn stakers_of<S: StateView>(
+    frame: &mut Frame<'_, S>,
+    validator: &Address,
+) -> Result<Vec<Address>> {
+    let count = frame.load_u64(stakers_of_slot(validator))?;
+    (0..count).map(|n| frame.load_address(staker_of_at_slot(validator, n))).collect()
 }
