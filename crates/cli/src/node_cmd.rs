@@ -47,6 +47,15 @@ pub struct NodeArgs {
     /// Memory budget of the LoRA adapter cache, in MiB.
     #[arg(long = "adapter-cache-mib", default_value_t = 256)]
     pub adapter_cache_mib: usize,
+    /// JSON-RPC URL of a peer node (repeatable): accepted transactions are
+    /// forwarded to it, and contribution bytes this node lacks are fetched
+    /// from its blob route.
+    #[arg(long = "peer", value_name = "URL")]
+    pub peers: Vec<ol_node::gossip::PeerUrl>,
+    /// Seal no blocks: pool transactions and forward them to the peers
+    /// (a relay in front of the node that seals).
+    #[arg(long = "no-seal", requires = "peers")]
+    pub no_seal: bool,
     /// Largest `max_tokens` an inference request may ask for.
     #[arg(long = "max-tokens", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=65_536))]
     pub max_tokens: u32,
@@ -73,6 +82,8 @@ pub async fn run(args: NodeArgs) -> eyre::Result<()> {
         block_time: Duration::from_secs(args.block_time),
         metrics: args.metrics,
         serving: serving(&args),
+        peers: args.peers.clone(),
+        seal: !args.no_seal,
     };
     let node = ol_node::launch(config).await.wrap_err("the node could not start")?;
     print_banner(&args, &node);
@@ -109,12 +120,17 @@ fn print_banner(args: &NodeArgs, node: &NodeHandle) {
     if let Some(metrics) = node.metrics {
         out.push_str(&format!("Metrics:         http://{metrics}/metrics\n"));
     }
-    let sealing = if args.block_time == 0 {
+    let sealing = if args.no_seal {
+        "none (--no-seal): transactions are forwarded to the peers".to_string()
+    } else if args.block_time == 0 {
         "one block per transaction".to_string()
     } else {
         format!("every {} s", args.block_time)
     };
     out.push_str(&format!("Block sealing:   {sealing}\n"));
+    for peer in &args.peers {
+        out.push_str(&format!("Peer:            {peer}\n"));
+    }
     if args.chain.is_none() {
         out.push_str(&format!(
             "\nAvailable Accounts ({} OPEN each)\n==================\n",

@@ -15,6 +15,11 @@
 //! [`BlobStore::MAX_BLOB_BYTES`], `422` for bytes that do not hash to the
 //! name (with `"expected"` and `"actual"`) or are not valid content of the
 //! named format. The name is `0x` and 64 hex digits, or the 64 digits alone.
+//!
+//! A node that lacks a blob asks its peers' `GET /blobs/<sha256>` with a
+//! [`BlobFetcher`]: the body is streamed into the store under the size
+//! limit and kept only if it hashes to the name; a peer serving other bytes
+//! is skipped with a warning.
 
 use crate::{http::HttpError, rpc::RpcContext};
 use alloy_primitives::B256;
@@ -191,21 +196,8 @@ async fn stream_to_store(
     expected: B256,
     body: Body,
 ) -> Result<(B256, u64), HttpError> {
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Piece>(4);
-    let writer = tokio::task::spawn_blocking(move || {
-        let mut writer = blobs.writer(Some(expected))?;
-        while let Some(piece) = receiver.blocking_recv() {
-            match piece {
-                Piece::Chunk(bytes) => writer.write_chunk(&bytes)?,
-                Piece::End => {
-                    let size = writer.written();
-                    return writer.finish().map(|hash| Some((hash, size)));
-                }
-            }
-        }
-        // The body broke off: dropping the writer removes its file.
-        Ok::<_, BlobError>(None)
-    });
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Piece>(4);
+    let writer = write_pieces(blobs, expected, receiver);
     let mut stream = body.into_data_stream();
     let mut broken = None;
     while let Some(chunk) = stream.next().await {
@@ -266,6 +258,224 @@ async fn head_blob(
 
 fn not_stored(hash: &B256) -> HttpError {
     HttpError::new(StatusCode::NOT_FOUND, format!("no blob {hash} is stored"))
+}
+
+/// Why one peer could not give a blob.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerFetchError {
+    /// No connection or no answer.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// The peer answered with another status than 200 (404: it lacks the blob).
+    #[error("answered HTTP {0}")]
+    Status(StatusCode),
+    /// The peer took longer than the fetch timeout.
+    #[error("no complete answer within {0:?}")]
+    Timeout(std::time::Duration),
+    /// The answer broke off.
+    #[error("the body broke off: {0}")]
+    Body(String),
+    /// The bytes were refused (wrong hash, over the size limit) or could
+    /// not be stored; nothing was kept.
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+}
+
+/// Why a blob could not be fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The node has no peers.
+    #[error("blob {0} is not stored here and this node has no peers to fetch it from")]
+    NoPeers(B256),
+    /// Every peer failed; nothing was stored.
+    #[error("blob {hash} could not be fetched from any peer: {}", summary(.failures))]
+    Exhausted {
+        /// The blob.
+        hash: B256,
+        /// Each peer asked and why it failed.
+        failures: Vec<(crate::gossip::PeerUrl, PeerFetchError)>,
+    },
+    /// The local store could not be read.
+    #[error(transparent)]
+    Store(#[from] BlobError),
+}
+
+fn summary(failures: &[(crate::gossip::PeerUrl, PeerFetchError)]) -> String {
+    let parts: Vec<String> =
+        failures.iter().map(|(peer, error)| format!("{peer} {error}")).collect();
+    parts.join("; ")
+}
+
+type FetchClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Empty<Bytes>,
+>;
+
+/// Fetches blobs this node lacks from its peers, in the order given,
+/// verifying each against its name before it is stored.
+pub struct BlobFetcher {
+    peers: Vec<crate::gossip::PeerUrl>,
+    blobs: Arc<BlobStore>,
+    client: FetchClient,
+    timeout: std::time::Duration,
+    metrics: Arc<crate::metrics::Metrics>,
+}
+
+impl std::fmt::Debug for BlobFetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobFetcher")
+            .field("peers", &self.peers)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobFetcher {
+    /// Longest one peer may take to give a whole blob, by default.
+    pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+    /// A fetcher storing into `blobs` from `peers`.
+    pub fn new(
+        peers: Vec<crate::gossip::PeerUrl>,
+        blobs: Arc<BlobStore>,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Self {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
+        Self { peers, blobs, client, timeout: Self::TIMEOUT, metrics }
+    }
+
+    /// The same fetcher, giving each peer at most `timeout`.
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The peers asked, in order.
+    pub fn peers(&self) -> &[crate::gossip::PeerUrl] {
+        &self.peers
+    }
+
+    /// Makes sure blob `hash` is stored, asking each peer in turn; its size.
+    /// Bytes that do not hash to `hash`, or exceed the store's limit, are
+    /// refused and the next peer is asked.
+    pub async fn fetch(&self, hash: B256) -> Result<u64, FetchError> {
+        if let Some(size) = self.blobs.size(&hash)? {
+            return Ok(size);
+        }
+        if self.peers.is_empty() {
+            return Err(FetchError::NoPeers(hash));
+        }
+        let mut failures = Vec::new();
+        for peer in &self.peers {
+            let attempt = tokio::time::timeout(self.timeout, self.fetch_from(peer, hash)).await;
+            let error = match attempt {
+                Ok(Ok(size)) => {
+                    self.metrics.blobs_fetched.inc();
+                    tracing::info!(%hash, %peer, size, "blob fetched from a peer");
+                    return Ok(size);
+                }
+                Ok(Err(error)) => error,
+                Err(_) => PeerFetchError::Timeout(self.timeout),
+            };
+            self.metrics.blob_fetch_failed.inc();
+            tracing::warn!(%hash, %peer, %error, "a peer could not give the blob");
+            failures.push((peer.clone(), error));
+        }
+        Err(FetchError::Exhausted { hash, failures })
+    }
+
+    async fn fetch_from(
+        &self,
+        peer: &crate::gossip::PeerUrl,
+        hash: B256,
+    ) -> Result<u64, PeerFetchError> {
+        use http_body_util::BodyExt;
+        let name = alloy_primitives::hex::encode_prefixed(hash);
+        let uri: axum::http::Uri = peer
+            .join(&format!("{PREFIX}/{name}"))
+            .parse()
+            .map_err(|e| PeerFetchError::Unreachable(format!("bad URL: {e}")))?;
+        let response =
+            self.client.get(uri).await.map_err(|e| PeerFetchError::Unreachable(sentence(&e)))?;
+        if response.status() != StatusCode::OK {
+            return Err(PeerFetchError::Status(response.status()));
+        }
+        let limit = self.blobs.max_blob_bytes();
+        if let Some(length) = content_length(response.headers())
+            && length > limit
+        {
+            return Err(BlobError::TooLarge { limit }.into());
+        }
+        let (sender, receiver) = tokio::sync::mpsc::channel::<Piece>(4);
+        let writer = write_pieces(self.blobs.clone(), hash, receiver);
+        let mut body = response.into_body();
+        let mut broken = None;
+        while let Some(frame) = body.frame().await {
+            match frame {
+                Ok(frame) => {
+                    if let Ok(data) = frame.into_data()
+                        && sender.send(Piece::Chunk(data)).await.is_err()
+                    {
+                        // The writer stopped (too large, I/O): its result says why.
+                        break;
+                    }
+                }
+                Err(error) => {
+                    broken = Some(sentence(&error));
+                    break;
+                }
+            }
+        }
+        if broken.is_none() {
+            let _ = sender.send(Piece::End).await;
+        }
+        drop(sender);
+        let stored = writer.await.map_err(|e| PeerFetchError::Body(e.to_string()))??;
+        match (stored, broken) {
+            (Some((_, size)), _) => Ok(size),
+            (None, reason) => Err(PeerFetchError::Body(
+                reason.unwrap_or_else(|| "the answer ended early".to_string()),
+            )),
+        }
+    }
+}
+
+/// An error and its sources, as one sentence.
+fn sentence(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A blocking task that owns a blob writer for `expected` and takes chunks
+/// from `receiver`: `Some` once [`Piece::End`] came and the bytes were
+/// stored, `None` if the sender went away first (nothing is stored).
+fn write_pieces(
+    blobs: Arc<BlobStore>,
+    expected: B256,
+    mut receiver: tokio::sync::mpsc::Receiver<Piece>,
+) -> tokio::task::JoinHandle<Result<Option<(B256, u64)>, BlobError>> {
+    tokio::task::spawn_blocking(move || {
+        let mut writer = blobs.writer(Some(expected))?;
+        while let Some(piece) = receiver.blocking_recv() {
+            match piece {
+                Piece::Chunk(bytes) => writer.write_chunk(&bytes)?,
+                Piece::End => {
+                    let size = writer.written();
+                    return writer.finish().map(|hash| Some((hash, size)));
+                }
+            }
+        }
+        // The body broke off: dropping the writer removes its file.
+        Ok(None)
+    })
 }
 
 #[cfg(test)]

@@ -124,6 +124,8 @@ pub struct Chain {
     snapshots: Mutex<DevSnapshots>,
     /// Wakes automined submitters when a revert empties the pool.
     reverted: Notify,
+    /// Told of every transaction the pool accepts (gossip to peers).
+    relay: Option<Arc<dyn crate::gossip::TransactionRelay>>,
 }
 
 /// The dev snapshots a chain holds.
@@ -189,6 +191,7 @@ impl Chain {
             automine: AtomicBool::new(false),
             snapshots: Mutex::default(),
             reverted: Notify::new(),
+            relay: None,
         })
     }
 
@@ -196,6 +199,12 @@ impl Chain {
     /// holds no blobs, so every contribution is refused).
     pub fn with_content(mut self, content: Arc<dyn NodeContent>) -> Self {
         self.content = content;
+        self
+    }
+
+    /// Tells `relay` of every transaction the pool accepts.
+    pub fn with_relay(mut self, relay: Arc<dyn crate::gossip::TransactionRelay>) -> Self {
+        self.relay = Some(relay);
         self
     }
 
@@ -356,6 +365,7 @@ impl Chain {
     /// [`AUTOMINE_WAIT`]; past it the hash comes back anyway.
     pub async fn submit_raw_sealed(&self, raw: &[u8]) -> Result<B256, SubmitError> {
         let tx = RecoveredTransaction::decode(raw)?;
+        self.content.fetch_missing(&tx).await;
         if !self.automine() {
             return self.submit(tx);
         }
@@ -441,6 +451,7 @@ impl Chain {
         }
         crate::content::check_contribution(&snapshot, &*self.content, &tx)?;
         let (hash, sender, nonce) = (tx.hash, tx.sender, tx.nonce());
+        let raw = self.relay.as_ref().map(|_| tx.envelope.encoded_2718());
         let (executable, pool_len) = {
             let mut pool = self.pool();
             pool.add(tx, account.nonce)?;
@@ -449,6 +460,9 @@ impl Chain {
         };
         self.metrics.pool_size.set(pool_len as i64);
         self.pool_changed.notify_one();
+        if let (Some(relay), Some(raw)) = (&self.relay, raw) {
+            relay.relay(hash, raw.into());
+        }
         Ok(Admitted { hash, executable })
     }
 

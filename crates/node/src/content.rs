@@ -25,6 +25,8 @@ use ol_primitives::{Receipt, RecoveredTransaction};
 use ol_storage::{BlobStore, Store};
 use std::{
     collections::{BTreeSet, HashMap},
+    future::Future,
+    pin::Pin,
     sync::{Arc, Mutex},
 };
 
@@ -32,6 +34,27 @@ use std::{
 pub trait NodeContent: ContentSource + Send + Sync {
     /// Drops the bytes named `hash` (no live contribution names them).
     fn forget(&self, hash: B256);
+
+    /// Fetches from peers the bytes `tx` contributes, if it is a datanet
+    /// contribution whose bytes are not stored here, so that admission and
+    /// execution find them. Bounded by the fetcher's timeouts; a failure is
+    /// logged and left for [`check_contribution`] (or execution) to report.
+    /// The default holds no peers and fetches nothing.
+    fn fetch_missing<'a>(
+        &'a self,
+        _tx: &'a RecoveredTransaction,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// The content hash a `contribute` call to the datanets contract names.
+pub fn contributed_hash(tx: &RecoveredTransaction) -> Option<B256> {
+    use alloy_consensus::Transaction;
+    if tx.envelope.to() != Some(DATANETS) {
+        return None;
+    }
+    IDatanets::contributeCall::abi_decode(tx.envelope.input()).ok().map(|call| call.contentHash)
 }
 
 /// Holds nothing: every contribution is unavailable.
@@ -47,6 +70,10 @@ impl ContentSource for NoBlobs {
 impl NodeContent for NoBlobs {
     fn forget(&self, _hash: B256) {}
 }
+
+/// Longest [`NodeContent::fetch_missing`] may hold a submission, whatever
+/// the number of peers (each also has its own timeout).
+pub const FETCH_BUDGET: std::time::Duration = std::time::Duration::from_secs(45);
 
 /// How many analysed contributions are remembered.
 const CACHE_ENTRIES: usize = 4096;
@@ -122,6 +149,7 @@ impl NodeContent for BlobContent {
 pub struct IndexedContent {
     facts: BlobContent,
     indexes: Arc<crate::indexes::IndexService>,
+    fetcher: Option<Arc<crate::blobs::BlobFetcher>>,
 }
 
 impl std::fmt::Debug for IndexedContent {
@@ -133,7 +161,13 @@ impl std::fmt::Debug for IndexedContent {
 impl IndexedContent {
     /// Facts from `blobs`, attributions from `indexes`.
     pub fn new(blobs: Arc<BlobStore>, indexes: Arc<crate::indexes::IndexService>) -> Self {
-        Self { facts: BlobContent::new(blobs), indexes }
+        Self { facts: BlobContent::new(blobs), indexes, fetcher: None }
+    }
+
+    /// The same source, fetching missing contribution bytes with `fetcher`.
+    pub fn with_fetcher(mut self, fetcher: Arc<crate::blobs::BlobFetcher>) -> Self {
+        self.fetcher = Some(fetcher);
+        self
     }
 }
 
@@ -169,6 +203,27 @@ impl ContentSource for IndexedContent {
 impl NodeContent for IndexedContent {
     fn forget(&self, hash: B256) {
         self.facts.forget(hash);
+    }
+
+    fn fetch_missing<'a>(
+        &'a self,
+        tx: &'a RecoveredTransaction,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            let (Some(fetcher), Some(hash)) = (&self.fetcher, contributed_hash(tx)) else {
+                return;
+            };
+            match tokio::time::timeout(FETCH_BUDGET, fetcher.fetch(hash)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(tx = %tx.hash, %error, "contribution bytes not fetched");
+                }
+                Err(_) => tracing::warn!(
+                    tx = %tx.hash, %hash, budget = ?FETCH_BUDGET,
+                    "contribution bytes not fetched in time from any peer"
+                ),
+            }
+        })
     }
 }
 

@@ -7,13 +7,17 @@
 //! nor the command line (see `ol-cli`).
 //!
 //! Start one with [`launch`] and a [`NodeConfig`]; the returned
-//! [`NodeHandle`] gives the bound addresses and stops the node.
+//! [`NodeHandle`] gives the bound addresses and stops the node. With
+//! [`NodeConfig::peers`], accepted transactions are forwarded to the peers
+//! ([`gossip`]) and contribution bytes the node lacks are fetched from them
+//! ([`blobs::BlobFetcher`]).
 
 pub mod blobs;
 pub mod chain;
 pub mod consensus;
 pub mod content;
 pub mod dev;
+pub mod gossip;
 pub mod http;
 pub mod indexes;
 pub mod metrics;
@@ -62,6 +66,13 @@ pub struct NodeConfig {
     /// Serve registered models over the OpenAI-compatible API (`/v1`) as
     /// this provider; `None` serves none.
     pub serving: Option<serving::ServingConfig>,
+    /// JSON-RPC base URLs of peer nodes: accepted transactions are
+    /// forwarded to them, missing blobs fetched from them. Empty: none.
+    pub peers: Vec<gossip::PeerUrl>,
+    /// Seal blocks locally (the dev sealer). `false` runs a node that only
+    /// pools and forwards transactions to its peers, so it does not fork
+    /// from the peer that seals.
+    pub seal: bool,
 }
 
 /// Why a node could not start.
@@ -144,7 +155,8 @@ pub struct NodeHandle {
     /// The provider account models are served as, when serving.
     pub provider: Option<alloy_primitives::Address>,
     servers: Vec<jsonrpsee::server::ServerHandle>,
-    sealer: tokio::task::JoinHandle<()>,
+    sealer: Option<tokio::task::JoinHandle<()>>,
+    gossip: Option<Arc<gossip::TxGossip>>,
 }
 
 impl NodeHandle {
@@ -156,7 +168,12 @@ impl NodeHandle {
         for server in self.servers {
             server.stopped().await;
         }
-        self.sealer.abort();
+        if let Some(sealer) = self.sealer {
+            sealer.abort();
+        }
+        if let Some(gossip) = self.gossip {
+            gossip.stop();
+        }
     }
 }
 
@@ -192,17 +209,31 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     );
     let indexes =
         Arc::new(indexes::IndexService::new(config.datadir.join("indexes"), blobs.clone()));
-    let chain =
-        match Chain::open(store, genesis, metrics.clone()) {
-            Ok(chain) => Arc::new(chain.with_content(Arc::new(content::IndexedContent::new(
-                blobs.clone(),
-                indexes.clone(),
-            )))),
-            Err(ChainError::Storage(StorageError::GenesisMismatch { stored, computed })) => {
-                return Err(NodeError::GenesisMismatch { path: config.datadir, stored, computed });
+    let mut content = content::IndexedContent::new(blobs.clone(), indexes.clone());
+    let mut gossip = None;
+    if !config.peers.is_empty() {
+        let fetcher = blobs::BlobFetcher::new(config.peers.clone(), blobs.clone(), metrics.clone());
+        content = content.with_fetcher(Arc::new(fetcher));
+        gossip = Some(gossip::TxGossip::start(
+            &config.peers,
+            gossip::GossipConfig::default(),
+            metrics.clone(),
+        ));
+        tracing::info!(peers = ?config.peers.iter().map(ToString::to_string).collect::<Vec<_>>(), "forwarding transactions to peers and fetching missing blobs from them");
+    }
+    let chain = match Chain::open(store, genesis, metrics.clone()) {
+        Ok(chain) => {
+            let mut chain = chain.with_content(Arc::new(content));
+            if let Some(gossip) = &gossip {
+                chain = chain.with_relay(gossip.clone());
             }
-            Err(other) => return Err(other.into()),
-        };
+            Arc::new(chain)
+        }
+        Err(ChainError::Storage(StorageError::GenesisMismatch { stored, computed })) => {
+            return Err(NodeError::GenesisMismatch { path: config.datadir, stored, computed });
+        }
+        Err(other) => return Err(other.into()),
+    };
     let mut provider = None;
     let mut context = rpc::RpcContext {
         chain: chain.clone(),
@@ -241,7 +272,10 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     } else {
         SealMode::Interval(config.block_time)
     };
-    let sealer: Box<dyn Consensus> = Box::new(DevSealer { mode, beneficiary: dev::DEV_PRODUCER });
-    let sealer = tokio::spawn(sealer.run(chain.clone()));
-    Ok(NodeHandle { chain, http, ws, metrics: metrics_address, provider, servers, sealer })
+    let sealer = config.seal.then(|| {
+        let sealer: Box<dyn Consensus> =
+            Box::new(DevSealer { mode, beneficiary: dev::DEV_PRODUCER });
+        tokio::spawn(sealer.run(chain.clone()))
+    });
+    Ok(NodeHandle { chain, http, ws, metrics: metrics_address, provider, servers, sealer, gossip })
 }

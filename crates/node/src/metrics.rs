@@ -37,6 +37,18 @@ pub struct Metrics {
     pub generation_seconds: Histogram,
     /// Seconds of attribution and settlement per answer.
     pub settlement_seconds: Histogram,
+    /// Transactions a peer accepted from this node's gossip.
+    pub gossip_forwarded: Counter,
+    /// Forwarded transactions the peer already held.
+    pub gossip_known: Counter,
+    /// Forwards that failed: unreachable peer, timeout or refusal.
+    pub gossip_failed: Counter,
+    /// Transactions not forwarded to a peer because its queue was full.
+    pub gossip_dropped: Counter,
+    /// Blobs fetched from peers and verified.
+    pub blobs_fetched: Counter,
+    /// Blob fetches from a peer that failed (unreachable, wrong or too many bytes).
+    pub blob_fetch_failed: Counter,
 }
 
 impl Default for Metrics {
@@ -64,6 +76,42 @@ impl Metrics {
             Histogram::new([0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]);
         let settlement_seconds =
             Histogram::new([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5]);
+        let gossip_forwarded = Counter::default();
+        let gossip_known = Counter::default();
+        let gossip_failed = Counter::default();
+        let gossip_dropped = Counter::default();
+        let blobs_fetched = Counter::default();
+        let blob_fetch_failed = Counter::default();
+        registry.register(
+            "gossip_forwarded",
+            "Transactions a peer accepted from this node",
+            gossip_forwarded.clone(),
+        );
+        registry.register(
+            "gossip_already_known",
+            "Forwarded transactions the peer already held",
+            gossip_known.clone(),
+        );
+        registry.register(
+            "gossip_failed",
+            "Transaction forwards that failed or were refused",
+            gossip_failed.clone(),
+        );
+        registry.register(
+            "gossip_dropped",
+            "Transactions not forwarded because a peer's queue was full",
+            gossip_dropped.clone(),
+        );
+        registry.register(
+            "blobs_fetched",
+            "Blobs fetched from peers and verified",
+            blobs_fetched.clone(),
+        );
+        registry.register(
+            "blob_fetch_failed",
+            "Blob fetches from a peer that failed",
+            blob_fetch_failed.clone(),
+        );
         registry.register(
             "inferences",
             "Inference requests answered and settled",
@@ -118,6 +166,12 @@ impl Metrics {
             generated_tokens,
             generation_seconds,
             settlement_seconds,
+            gossip_forwarded,
+            gossip_known,
+            gossip_failed,
+            gossip_dropped,
+            blobs_fetched,
+            blob_fetch_failed,
         }
     }
 

@@ -16,6 +16,8 @@ fn config(datadir: &std::path::Path, metrics: bool, block_time: Duration) -> Nod
         block_time,
         metrics: metrics.then(|| "127.0.0.1:0".parse().expect("a socket address")),
         serving: None,
+        peers: Vec::new(),
+        seal: true,
     }
 }
 

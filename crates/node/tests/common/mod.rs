@@ -128,6 +128,9 @@ pub(crate) struct Launch {
     block_time: Duration,
     serving: Option<ServingConfig>,
     receipt_timeout: Duration,
+    peers: Vec<ol_node::gossip::PeerUrl>,
+    seal: bool,
+    http: SocketAddr,
 }
 
 impl Launch {
@@ -149,6 +152,24 @@ impl Launch {
         self
     }
 
+    /// Forwards transactions to, and fetches blobs from, `peers`.
+    pub(crate) fn peers(mut self, peers: Vec<ol_node::gossip::PeerUrl>) -> Self {
+        self.peers = peers;
+        self
+    }
+
+    /// Listens on `http` instead of a free port.
+    pub(crate) fn http(mut self, http: SocketAddr) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Seals no blocks: only pools (and forwards) transactions.
+    pub(crate) fn no_seal(mut self) -> Self {
+        self.seal = false;
+        self
+    }
+
     /// How long [`Node::receipt`] waits before failing the test.
     pub(crate) fn receipt_timeout(mut self, timeout: Duration) -> Self {
         self.receipt_timeout = timeout;
@@ -163,11 +184,13 @@ impl Launch {
             datadir: datadir.path().to_path_buf(),
             genesis: self.genesis,
             dev: true,
-            http: "127.0.0.1:0".parse().expect("a literal socket address"),
+            http: self.http,
             ws: None,
             block_time: self.block_time,
             metrics: None,
             serving: self.serving,
+            peers: self.peers,
+            seal: self.seal,
         })
         .await
         .expect("the node starts");
@@ -200,6 +223,9 @@ impl Node {
             block_time: Duration::ZERO,
             serving: None,
             receipt_timeout: Duration::from_secs(30),
+            peers: Vec::new(),
+            seal: true,
+            http: "127.0.0.1:0".parse().expect("a literal socket address"),
         }
     }
 
