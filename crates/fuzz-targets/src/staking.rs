@@ -142,6 +142,35 @@ pub fn staking_seeds() -> Vec<(&'static str, Vec<u8>)> {
         ("delegates", staker(IStaking::delegatesCall { account: s }.abi_encode())),
         ("clock", staker(IStaking::clockCall {}.abi_encode())),
         ("clock_mode", staker(IStaking::CLOCK_MODECall {}.abi_encode())),
+        ("validator_params", staker(IStaking::validatorParamsCall {}.abi_encode())),
+        ("validator_info", staker(IStaking::validatorInfoCall { operator: v }.abi_encode())),
+        ("validator_set", staker(IStaking::validatorSetCall {}.abi_encode())),
+        ("epoch", staker(IStaking::epochCall {}.abi_encode())),
+        (
+            "set_validator_params",
+            governance(
+                IStaking::setValidatorParamsCall {
+                    params: IStaking::ValidatorParams {
+                        epochBlocks: 10,
+                        minValidatorStake: open(1),
+                        maxValidators: 4,
+                        doubleSignSlashBps: 500,
+                        jailSeconds: 3_600,
+                    },
+                }
+                .abi_encode(),
+            ),
+        ),
+        (
+            "register_validator_below_min_refused",
+            staker(
+                IStaking::registerValidatorCall {
+                    consensusKey: alloy_primitives::B256::repeat_byte(0x11),
+                    moniker: "fuzz".into(),
+                }
+                .abi_encode(),
+            ),
+        ),
     ];
     seeds.extend(decoding_edge_seeds(staker(stake_call(v, open(1)))));
     seeds

@@ -116,3 +116,56 @@ async fn an_estimate_pays_for_the_next_block() {
     let unstaked_at = node.succeed_with_gas(1, unstake.abi_encode(), estimate).await;
     assert_eq!(unstaked_at, staked_at + 5);
 }
+
+/// `ol_validatorSet` answers the genesis validators as the first epoch's
+/// set (largest stake first, with keys, monikers and power in whole OPEN),
+/// the dev genesis's empty set as epoch 0, and refuses malformed parameters.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_validator_set_is_served_over_rpc() {
+    let empty = Node::start().await;
+    let set = empty.ok("ol_validatorSet", vec![]).await;
+    assert_eq!(set["epoch"], json!("0x0"), "{set}");
+    assert_eq!(set["validators"], json!([]), "{set}");
+    for args in [vec![json!("0xnothex")], vec![json!("latest"), json!(1)]] {
+        let error = empty.call("ol_validatorSet", args.clone()).await.unwrap_err();
+        assert_eq!(error.code(), -32602, "{args:?}: {error:?}");
+    }
+    empty.handle.stop().await;
+
+    let mut genesis = ol_node::dev::dev_genesis();
+    genesis.validator_params = Some(staking::ValidatorParams {
+        epoch_blocks: 10,
+        min_validator_stake: open(1_000),
+        ..Default::default()
+    });
+    let key = |byte: u8| alloy_primitives::B256::repeat_byte(byte);
+    genesis.validators = vec![
+        ol_ledger::genesis::GenesisValidator {
+            operator: address(1),
+            consensus_key: key(0x11),
+            moniker: "one".into(),
+            stake: Amount::from_open(2_000),
+        },
+        ol_ledger::genesis::GenesisValidator {
+            operator: address(2),
+            consensus_key: key(0x22),
+            moniker: "two".into(),
+            stake: Amount::from_open(3_000),
+        },
+    ];
+    genesis.validate().expect("a valid genesis with two validators");
+    let node = Node::builder().genesis(ol_node::GenesisSource::Value(genesis)).start().await;
+    let set = node.ok("ol_validatorSet", vec![json!("latest")]).await;
+    assert_eq!(set["epoch"], json!("0x1"), "{set}");
+    assert_eq!(set["startBlock"], json!("0x1"), "{set}");
+    assert_eq!(set["epochBlocks"], json!("0xa"), "{set}");
+    assert_eq!(
+        set["validators"],
+        json!([
+            {"operator": address(2), "consensusKey": key(0x22), "moniker": "two", "power": "0xbb8"},
+            {"operator": address(1), "consensusKey": key(0x11), "moniker": "one", "power": "0x7d0"},
+        ]),
+        "{set}"
+    );
+    node.handle.stop().await;
+}

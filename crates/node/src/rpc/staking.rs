@@ -3,14 +3,16 @@
 //! `ol_getStaking(account, block?)` answers "what has this account staked,
 //! where, what is waiting to unbond and when, what can it claim, and how
 //! does it vote"; `ol_stakingInfo(block?)` gives the totals, the governed
-//! parameters and the reward pool (with its undistributed dust).
+//! parameters and the reward pool (with its undistributed dust);
+//! `ol_validatorSet(block?)` the active validator set of the epoch the block
+//! is in, with the epoch and each member's consensus key, moniker and power.
 
 use super::{
     RpcContext,
     datanet::read_error,
     eth::{Positional, state_at},
 };
-use alloy_primitives::{Address, U64, U256};
+use alloy_primitives::{Address, B256, U64, U256};
 use jsonrpsee::{
     RpcModule,
     types::{ErrorObjectOwned, Params},
@@ -102,6 +104,34 @@ pub struct StakingInfoJson {
     pub stakers: U64,
 }
 
+/// One member of the active validator set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidatorJson {
+    /// The operator: the address its stake is bonded to.
+    pub operator: Address,
+    /// Its ed25519 consensus public key.
+    pub consensus_key: B256,
+    /// Its display name.
+    pub moniker: String,
+    /// Voting power: whole OPEN bonded to it.
+    pub power: U64,
+}
+
+/// The active validator set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidatorSetJson {
+    /// How many times the set was chosen (0 before any validator).
+    pub epoch: U64,
+    /// The first block the set applies to.
+    pub start_block: U64,
+    /// Blocks per epoch (governed).
+    pub epoch_blocks: U64,
+    /// The members, largest stake first.
+    pub validators: Vec<ValidatorJson>,
+}
+
 /// Registers the methods.
 pub fn register(module: &mut RpcModule<RpcContext>) {
     module
@@ -110,6 +140,39 @@ pub fn register(module: &mut RpcModule<RpcContext>) {
     module
         .register_blocking_method("ol_stakingInfo", |params, ctx, _| info(params, &ctx))
         .expect("registered once");
+    module
+        .register_blocking_method("ol_validatorSet", |params, ctx, _| validator_set(params, &ctx))
+        .expect("registered once");
+}
+
+fn validator_set(params: Params<'_>, ctx: &RpcContext) -> RpcResult<ValidatorSetJson> {
+    let mut p = Positional::new(params, "ol_validatorSet")?;
+    let block = p.optional("block")?;
+    p.finish()?;
+    let state = state_at(ctx, block)?;
+    let mut reader = StakingReader::new(&state);
+    let epoch = reader.epoch().map_err(read_error)?;
+    let epoch_blocks = reader.validator_params().map_err(read_error)?.epoch_blocks;
+    let mut validators = Vec::new();
+    for member in reader.active_validators().map_err(read_error)? {
+        let moniker = reader
+            .validator_info(member.operator)
+            .map_err(read_error)?
+            .map(|info| info.moniker)
+            .unwrap_or_default();
+        validators.push(ValidatorJson {
+            operator: member.operator,
+            consensus_key: member.consensus_key,
+            moniker,
+            power: U64::from(member.power),
+        });
+    }
+    Ok(ValidatorSetJson {
+        epoch: U64::from(epoch.number),
+        start_block: U64::from(epoch.start_block),
+        epoch_blocks: U64::from(epoch_blocks),
+        validators,
+    })
 }
 
 fn get_staking(params: Params<'_>, ctx: &RpcContext) -> RpcResult<StakingJson> {
