@@ -22,7 +22,7 @@ use alloy_consensus::{
     Eip658Value, Receipt as ConsensusReceipt, ReceiptEnvelope, ReceiptWithBloom, Transaction,
     TxType,
 };
-use alloy_primitives::{Address, Bloom, Log, TxKind, U256};
+use alloy_primitives::{Address, Bloom, Bytes, Log, TxKind, U256};
 use ol_primitives::{
     BlockEnv, Receipt, RecoveredTransaction,
     addresses::{self, TREASURY},
@@ -180,6 +180,22 @@ pub fn apply_transaction<S: StateView>(
     content: &dyn ContentSource,
     contracts: &dyn ContractRuntime,
 ) -> Result<Result<Receipt, InvalidTransaction>, StateError> {
+    Ok(apply_transaction_with_output(spec, overlay, env, tx, block_gas_used, content, contracts)?
+        .map(|(receipt, _)| receipt))
+}
+
+/// As [`apply_transaction`], also answering what the transaction returned
+/// (a contract's or system contract's return or revert data; empty for a
+/// plain transfer), which no receipt holds: what a tracer reports.
+pub fn apply_transaction_with_output<S: StateView>(
+    spec: &ChainSpec,
+    overlay: &mut Overlay<S>,
+    env: &BlockEnv,
+    tx: &RecoveredTransaction,
+    block_gas_used: u64,
+    content: &dyn ContentSource,
+    contracts: &dyn ContractRuntime,
+) -> Result<Result<(Receipt, Bytes), InvalidTransaction>, StateError> {
     if let Err(reason) = validation::check_static(spec, env, tx) {
         return Ok(Err(reason));
     }
@@ -240,6 +256,7 @@ pub fn apply_transaction<S: StateView>(
                 gas_used: outcome.gas_used.min(gas_limit),
                 success: outcome.success,
                 logs: outcome.logs,
+                output: outcome.output,
             }
         }
         Run::System(to) => {
@@ -257,17 +274,27 @@ pub fn apply_transaction<S: StateView>(
             } else {
                 Vec::new()
             };
-            Executed { gas_used: intrinsic + outcome.gas_used, success: outcome.success, logs }
+            Executed {
+                gas_used: intrinsic + outcome.gas_used,
+                success: outcome.success,
+                logs,
+                output: outcome.output,
+            }
         }
         Run::Transfer(to) => {
             sender.nonce += 1;
             sender.balance -= value;
             overlay.set_account(tx.sender, sender);
             credit(overlay, to, value)?;
-            Executed { gas_used: fees::intrinsic_gas(envelope), success: true, logs: Vec::new() }
+            Executed {
+                gas_used: fees::intrinsic_gas(envelope),
+                success: true,
+                logs: Vec::new(),
+                output: Bytes::new(),
+            }
         }
     };
-    let Executed { gas_used, success, logs } = executed;
+    let Executed { gas_used, success, logs, output } = executed;
 
     let unused = U256::from(gas_limit - gas_used) * U256::from(price);
     credit(overlay, tx.sender, unused)?;
@@ -291,14 +318,15 @@ pub fn apply_transaction<S: StateView>(
         TxType::Eip2930 => ReceiptEnvelope::Eip2930(with_bloom),
         _ => ReceiptEnvelope::Eip1559(with_bloom),
     };
-    Ok(Ok(Receipt {
+    let receipt = Receipt {
         envelope: envelope_receipt,
         transaction_hash: tx.hash,
         from: tx.sender,
         to: envelope.to(),
         gas_used,
         effective_gas_price: price,
-    }))
+    };
+    Ok(Ok((receipt, output)))
 }
 
 /// Which rules run a transaction.
@@ -316,6 +344,8 @@ struct Executed {
     gas_used: u64,
     success: bool,
     logs: Vec<Log>,
+    /// Return or revert data.
+    output: Bytes,
 }
 
 /// True when the account at `address` holds code, or is an Ethereum

@@ -20,7 +20,7 @@ use super::{
 };
 use alloy_consensus::Transaction;
 use alloy_eips::BlockId;
-use alloy_primitives::{Address, B256, Bytes, TxKind, U64, U256};
+use alloy_primitives::{Address, B256, Bytes, TxKind, U64};
 use alloy_rpc_types_eth::TransactionRequest;
 use jsonrpsee::{
     RpcModule,
@@ -29,7 +29,7 @@ use jsonrpsee::{
 use ol_evm::trace::{CallFrame, CallLog, CallTracerConfig, Tracing};
 use ol_ledger::{
     ContractCall, ContractError, ContractRuntime, Overlay, StateView,
-    execution::apply_transaction,
+    execution::apply_transaction_with_output,
     fees,
     system::{self, CallEnv},
 };
@@ -178,7 +178,7 @@ fn trace_transaction(ctx: &RpcContext, hash: B256) -> RpcResult<CallFrame> {
     let mut overlay = Overlay::new(&parent);
     let mut gas_used = 0;
     for earlier in &block.transactions[..index] {
-        gas_used += replay(ctx, &mut overlay, &env, earlier, gas_used, &ol_evm::Revm)?.gas_used;
+        gas_used += replay(ctx, &mut overlay, &env, earlier, gas_used, &ol_evm::Revm)?.0.gas_used;
     }
     trace_replayed(ctx, &mut overlay, &env, tx, gas_used, receipt)
 }
@@ -194,8 +194,9 @@ fn block_env(header: &SealedHeader) -> BlockEnv {
     }
 }
 
-/// Applies `tx` as the block did; a transaction the block held that is
-/// now invalid means the replay went wrong.
+/// Applies `tx` as the block did, answering its receipt and what it
+/// returned; a transaction the block held that is now invalid means the
+/// replay went wrong.
 fn replay<S: StateView>(
     ctx: &RpcContext,
     overlay: &mut Overlay<S>,
@@ -203,11 +204,12 @@ fn replay<S: StateView>(
     tx: &RecoveredTransaction,
     block_gas_used: u64,
     contracts: &dyn ContractRuntime,
-) -> RpcResult<Receipt> {
+) -> RpcResult<(Receipt, Bytes)> {
     let spec = ctx.chain.spec();
     let content = ctx.chain.content();
-    match apply_transaction(spec, overlay, env, tx, block_gas_used, content, contracts) {
-        Ok(Ok(receipt)) => Ok(receipt),
+    match apply_transaction_with_output(spec, overlay, env, tx, block_gas_used, content, contracts)
+    {
+        Ok(Ok(replayed)) => Ok(replayed),
         Ok(Err(reason)) => Err(internal(format!(
             "replaying block {}: transaction {} is invalid: {reason}",
             env.number, tx.hash
@@ -227,16 +229,8 @@ fn trace_replayed<S: StateView>(
     stored: &Receipt,
 ) -> RpcResult<CallFrame> {
     let envelope = &tx.envelope;
-    // A direct system-contract call's return data is in no receipt: run
-    // the call again, on the state the transaction met, first.
-    let system_output = match envelope.kind() {
-        TxKind::Call(to) if addresses::is_callable(&to) => {
-            Some(system_output(ctx, &*overlay, env, tx, to)?)
-        }
-        _ => None,
-    };
     let tracing = Tracing::new();
-    let replayed = replay(ctx, overlay, env, tx, block_gas_used, &tracing)?;
+    let (replayed, output) = replay(ctx, overlay, env, tx, block_gas_used, &tracing)?;
     if replayed.gas_used != stored.gas_used || replayed.success() != stored.success() {
         return Err(internal(format!(
             "replaying transaction {} used {} gas (success {}) where its receipt says {} ({})",
@@ -262,64 +256,13 @@ fn trace_replayed<S: StateView>(
         envelope.gas_limit(),
         stored.gas_used,
     );
-    match system_output {
-        Some((gas_used, success, output)) => {
-            if gas_used != stored.gas_used || success != stored.success() {
-                return Err(internal(format!(
-                    "re-running system call {} used {gas_used} gas (success {success}) where \
-                     its receipt says {} ({})",
-                    tx.hash,
-                    stored.gas_used,
-                    stored.success()
-                )));
-            }
-            // The receipt holds the call's logs (none when it failed).
-            let logs = stored.envelope.logs().to_vec();
-            Ok(frame.with_result(success, output).with_logs(logs))
-        }
-        None => Ok(frame),
+    if addresses::is_callable(&to) {
+        // A direct system-contract call: its output came back from the
+        // replay; the receipt holds its logs (none when it failed).
+        let logs = stored.envelope.logs().to_vec();
+        return Ok(frame.with_result(replayed.success(), output).with_logs(logs));
     }
-}
-
-/// What direct system-contract transaction `tx` returned: its gas used
-/// (intrinsic included), success and output, run on the state the ledger
-/// gives the call (the sender's nonce bumped, the gas bought, the value
-/// moved), as [`apply_transaction`] does.
-fn system_output<S: StateView>(
-    ctx: &RpcContext,
-    state: &Overlay<S>,
-    env: &BlockEnv,
-    tx: &RecoveredTransaction,
-    to: Address,
-) -> RpcResult<(u64, bool, Bytes)> {
-    let envelope = &tx.envelope;
-    let mut before = Overlay::new(state);
-    let mut sender = before.account_or_default(&tx.sender).map_err(internal)?;
-    let price = fees::effective_gas_price(envelope, env.base_fee);
-    let bought = U256::from(envelope.gas_limit()) * U256::from(price);
-    let value = envelope.value();
-    // The block ran it, so the sender had the funds; checked anyway.
-    sender.balance = sender
-        .balance
-        .checked_sub(bought + value)
-        .ok_or_else(|| internal(format!("replaying {}: the sender lacks funds", tx.hash)))?;
-    sender.nonce += 1;
-    before.set_account(tx.sender, sender);
-    if !value.is_zero() {
-        let mut recipient = before.account_or_default(&to).map_err(internal)?;
-        recipient.balance += value;
-        before.set_account(to, recipient);
-    }
-    let intrinsic = fees::intrinsic_gas(envelope);
-    let call_env = CallEnv {
-        spec: ctx.chain.spec(),
-        block: env,
-        caller: tx.sender,
-        content: ctx.chain.content(),
-    };
-    let gas = envelope.gas_limit().saturating_sub(intrinsic);
-    let outcome = system::call(&before, call_env, to, envelope.input(), gas).map_err(internal)?;
-    Ok((intrinsic + outcome.gas_used, outcome.success, outcome.output))
+    Ok(frame)
 }
 
 /// Traces `request` on top of `state` as `eth_call` runs it.
