@@ -58,6 +58,21 @@ pragma solidity ^0.8.20;
 /// it (bonded and unbonding, each rounded down; the reporter share as for
 /// any slash), is jailed for `jailSeconds` and leaves the set at the next
 /// epoch boundary; it may rejoin once block time reaches `jailedUntil`.
+///
+/// Double-sign evidence: anyone proves a double sign with
+/// `reportDoubleSign`, giving a registered consensus key and two votes it
+/// signed of one kind, height and round for different values (nil and a
+/// block differ). The contract rebuilds each vote's sign bytes
+///
+///     "openledger/vote/v1" ‖ chainId u64 ‖ kind u8 ‖ height u64 ‖ round u32
+///       ‖ 0x00 (nil) | 0x01 ‖ blockHash (32) ‖ sha256(consensusKey)[..20]
+///
+/// (big-endian; this chain's id, so a vote signed for another chain does
+/// not count) and verifies both 64-byte ed25519 signatures itself under
+/// ZIP-215's rules, which every node applies identically. The height must
+/// be at most the current block number and at most `evidenceMaxAgeBlocks`
+/// behind it. The validator is then slashed and jailed as above, the caller
+/// being the reporter; each (validator, height) is punished once.
 interface IStaking {
     /// Governable parameters.
     struct Params {
@@ -82,6 +97,22 @@ interface IStaking {
         uint16 doubleSignSlashBps;
         /// Seconds a double-signer stays jailed (0 .. 10 years).
         uint64 jailSeconds;
+        /// Oldest double-sign evidence accepted, in blocks behind the
+        /// current one (1 .. 10,000,000; default 100,800).
+        uint64 evidenceMaxAgeBlocks;
+    }
+
+    /// A consensus vote as double-sign evidence carries it (the voter's
+    /// address is not sent: it is sha256(consensusKey)[..20]).
+    struct Vote {
+        /// 0 prevote, 1 precommit.
+        uint8 kind;
+        uint64 height;
+        uint32 round;
+        /// A vote for no block; `blockHash` must then be zero.
+        bool nil;
+        /// The block voted for (when not `nil`).
+        bytes32 blockHash;
     }
 
     /// Stake waiting to be withdrawn.
@@ -128,12 +159,14 @@ interface IStaking {
     event DelegateChanged(address indexed delegator, address indexed fromDelegate, address indexed toDelegate);
     event DelegateVotesChanged(address indexed delegate, uint256 previousVotes, uint256 newVotes);
     event ParamsChanged(uint64 unbondingSeconds, uint16 slashReporterBps, uint16 baseFeeStakersBps);
-    event ValidatorParamsChanged(uint64 epochBlocks, uint256 minValidatorStake, uint16 maxValidators, uint16 doubleSignSlashBps, uint64 jailSeconds);
+    event ValidatorParamsChanged(uint64 epochBlocks, uint256 minValidatorStake, uint16 maxValidators, uint16 doubleSignSlashBps, uint64 jailSeconds, uint64 evidenceMaxAgeBlocks);
     /// The first registration of `operator`.
     event ValidatorRegistered(address indexed operator, bytes32 consensusKey, string moniker);
     /// A registered validator changed its key or moniker.
     event ValidatorUpdated(address indexed operator, bytes32 consensusKey, string moniker);
-    /// `operator` double-signed at consensus `height`: slashed `amount` in all and jailed until `jailedUntil`.
+    /// `operator` double-signed at consensus `height`: slashed `amount` in all and jailed until
+    /// `jailedUntil`. `evidenceHash` is, for `reportDoubleSign`, keccak256 of the two
+    /// `sign bytes ‖ signature` strings, the lesser first.
     event ValidatorJailed(address indexed operator, uint64 height, bytes32 evidenceHash, uint256 amount, uint64 jailedUntil);
 
     /// Bonds `amount` of the caller's spendable OPEN to `validator` (itself for a self-bond).
@@ -154,6 +187,15 @@ interface IStaking {
     function registerValidator(bytes32 consensusKey, string calldata moniker) external;
     /// Sets the validator-set parameters; only governance may.
     function setValidatorParams(ValidatorParams calldata params) external;
+    /// Proves that the validator holding `consensusKey` signed both `a` and
+    /// `b` (same kind, height and round; different values), with
+    /// `signatureA` and `signatureB` its ed25519 signatures of their sign
+    /// bytes on this chain. Slashes and jails it (see above; the caller is
+    /// the reporter). Reverts, changing nothing, for an unregistered key,
+    /// votes that do not conflict, a signature that is not 64 bytes or does
+    /// not verify, a height in the future or older than
+    /// `evidenceMaxAgeBlocks`, or a (validator, height) already punished.
+    function reportDoubleSign(bytes32 consensusKey, Vote calldata a, bytes calldata signatureA, Vote calldata b, bytes calldata signatureB) external returns (uint256 slashed, uint64 jailedUntil);
 
     function params() external view returns (Params memory);
     function validatorParams() external view returns (ValidatorParams memory);

@@ -56,6 +56,16 @@ pub struct NodeArgs {
     /// (a relay in front of the node that seals).
     #[arg(long = "no-seal", requires = "peers")]
     pub no_seal: bool,
+    /// Run as a node of a validator network, as described by this
+    /// `config.toml` (written by `openledger testnet init`): its genesis,
+    /// keys, data directory, RPC and peer addresses all come from the file.
+    #[arg(long = "network", value_name = "CONFIG.toml", conflicts_with_all = ["dev", "chain", "peers", "no_seal", "datadir"])]
+    pub network: Option<PathBuf>,
+    /// Fault injection for the network's own tests (hidden): `equivocate`
+    /// makes this validator double-sign every vote. Only in builds with
+    /// ol-network's `byzantine` feature (the test build).
+    #[arg(long = "fault", value_name = "KIND", requires = "network", hide = true, value_parser = ["equivocate"])]
+    pub fault: Option<String>,
     /// Largest `max_tokens` an inference request may ask for.
     #[arg(long = "max-tokens", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=65_536))]
     pub max_tokens: u32,
@@ -64,9 +74,12 @@ pub struct NodeArgs {
 /// Runs the node until Ctrl-C or SIGTERM.
 pub async fn run(args: NodeArgs) -> eyre::Result<()> {
     use eyre::WrapErr;
+    if let Some(path) = &args.network {
+        return run_network(path, args.fault.as_deref()).await;
+    }
     if !args.dev {
         eyre::bail!(
-            "only the single-node dev chain is available yet: start it with `openledger node --dev`"
+            "start the single-node dev chain with `openledger node --dev`, or a validator network node with `openledger node --network CONFIG.toml` (`openledger testnet init` writes them)"
         );
     }
     let genesis = match &args.chain {
@@ -87,6 +100,55 @@ pub async fn run(args: NodeArgs) -> eyre::Result<()> {
     };
     let node = ol_node::launch(config).await.wrap_err("the node could not start")?;
     print_banner(&args, &node);
+    wait_for_shutdown().await;
+    tracing::info!("shutting down");
+    node.stop().await;
+    Ok(())
+}
+
+/// Runs a validator network node until Ctrl-C or SIGTERM.
+async fn run_network(path: &std::path::Path, fault: Option<&str>) -> eyre::Result<()> {
+    use eyre::WrapErr;
+    let network = ol_network::NetworkConfig::load(path)?;
+    let genesis = GenesisSource::File(network.genesis.clone());
+    let chain_id = genesis.load().wrap_err("the node could not start")?.chain_id;
+    let peers = network
+        .rpc_peers
+        .iter()
+        .map(|url| url.parse())
+        .collect::<Result<Vec<ol_node::gossip::PeerUrl>, _>>()
+        .map_err(|e| eyre::eyre!("{}: rpc_peers: {e}", path.display()))?;
+    let config = NodeConfig {
+        datadir: network.datadir.clone(),
+        genesis,
+        dev: false,
+        http: network.rpc,
+        ws: None,
+        block_time: Duration::from_millis(network.consensus.block_time_ms),
+        metrics: network.metrics,
+        serving: None,
+        peers,
+        seal: true,
+    };
+    let moniker = network.moniker.clone();
+    let mut consensus = ol_network::MalachiteConsensus::new(network.clone(), chain_id)?;
+    if fault == Some("equivocate") {
+        tracing::warn!("fault injection: this validator double-signs every vote");
+        consensus = consensus.with_equivocation()?;
+    }
+    let address = consensus.address();
+    let node = ol_node::launch_with_consensus(config, Box::new(consensus))
+        .await
+        .wrap_err("the node could not start")?;
+    let head = node.chain.head();
+    println!(
+        "\nOpenLedger network node {moniker}\n  chain id {chain_id}, head block {} ({})\n  consensus address {address} ({}), p2p {}\n  JSON-RPC http://{}\n",
+        head.number(),
+        head.hash,
+        if network.validator { "validator" } else { "follower" },
+        network.p2p.listen,
+        node.http,
+    );
     wait_for_shutdown().await;
     tracing::info!("shutting down");
     node.stop().await;

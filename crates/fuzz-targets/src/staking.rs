@@ -84,6 +84,22 @@ fn unstake_call(amount: U256) -> Vec<u8> {
     IStaking::unstakeCall { validator: VALIDATOR, amount }.abi_encode()
 }
 
+/// Double-sign evidence against a key no validator registered: nil and a
+/// block at one height (the signatures are not checked before the key).
+fn report_double_sign_call() -> Vec<u8> {
+    use ol_primitives::consensus::{VoteContent, VoteKind, consensus_address};
+    let key = alloy_primitives::B256::repeat_byte(0x55);
+    let vote = VoteContent {
+        kind: VoteKind::Precommit,
+        height: 1,
+        round: 0,
+        block: None,
+        validator: consensus_address(&key.0),
+    };
+    let other = VoteContent { block: Some(alloy_primitives::B256::repeat_byte(0x66)), ..vote };
+    staking::report_double_sign_call(key, (vote, [1; 64]), (other, [2; 64])).to_vec()
+}
+
 /// Runs `data` as calldata (first byte picks the caller: the staker, the
 /// other staker, governance or a stranger without OPEN) and checks the
 /// invariants of every system call (`check_call`).
@@ -156,6 +172,7 @@ pub fn staking_seeds() -> Vec<(&'static str, Vec<u8>)> {
                         maxValidators: 4,
                         doubleSignSlashBps: 500,
                         jailSeconds: 3_600,
+                        evidenceMaxAgeBlocks: 1_000,
                     },
                 }
                 .abi_encode(),
@@ -171,6 +188,7 @@ pub fn staking_seeds() -> Vec<(&'static str, Vec<u8>)> {
                 .abi_encode(),
             ),
         ),
+        ("report_double_sign_unregistered_refused", staker(report_double_sign_call())),
     ];
     seeds.extend(decoding_edge_seeds(staker(stake_call(v, open(1)))));
     seeds

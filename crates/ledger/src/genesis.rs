@@ -25,7 +25,7 @@
 //!                   "timelockDelay": 10 },
 //!   "validatorParams": { "epochBlocks": 10, "minValidatorStake": "1000",
 //!                        "maxValidators": 100, "doubleSignSlashBps": 500,
-//!                        "jailSeconds": 600 },
+//!                        "jailSeconds": 600, "evidenceMaxAgeBlocks": 100800 },
 //!   "validators": [
 //!     { "operator": "0x…", "consensusKey": "0x…32 bytes…",
 //!       "moniker": "validator-0", "stake": "100000" }
@@ -190,6 +190,8 @@ struct RawValidatorParams {
     double_sign_slash_bps: Option<u16>,
     #[serde(default)]
     jail_seconds: Option<u64>,
+    #[serde(default)]
+    evidence_max_age_blocks: Option<u64>,
 }
 
 impl RawValidatorParams {
@@ -211,6 +213,9 @@ impl RawValidatorParams {
                 .double_sign_slash_bps
                 .unwrap_or(defaults.double_sign_slash_bps),
             jail_seconds: self.jail_seconds.unwrap_or(defaults.jail_seconds),
+            evidence_max_age_blocks: self
+                .evidence_max_age_blocks
+                .unwrap_or(defaults.evidence_max_age_blocks),
         })
     }
 }

@@ -581,11 +581,32 @@ impl Chain {
     /// A refused block leaves everything as it was: blocks, state, head,
     /// pool.
     pub fn import_block(&self, block: Block) -> Result<SealedHeader, ImportError> {
-        let _sealing = self.seal_lock.lock().expect("seal lock is never poisoned");
+        let verified = self.verify_block(block)?;
+        self.commit_verified(verified, None)
+    }
+
+    /// Checks a block another node built without committing it: every
+    /// check [`Chain::import_block`] makes, the state root included (as a
+    /// dry run of the state trie), on the head as it is now. A validator
+    /// votes for a proposal only once it verified; the result commits with
+    /// [`Chain::commit_verified`] once the block is decided, without
+    /// executing it again. Nothing is written.
+    pub fn verify_block(&self, block: Block) -> Result<VerifiedBlock, ImportError> {
+        let Block { header, transactions } = block;
+        self.verify_envelopes(header, transactions.into_iter().map(|t| t.envelope).collect())
+    }
+
+    /// [`Chain::verify_block`] of a block as it travels: its header (with
+    /// the hash it claims) and its transaction envelopes, whose senders are
+    /// recovered here.
+    pub fn verify_envelopes(
+        &self,
+        sealed: SealedHeader,
+        envelopes: Vec<TxEnvelope>,
+    ) -> Result<VerifiedBlock, ImportError> {
         let started = Instant::now();
         let snapshot = self.snapshot()?;
         let parent = snapshot.header().clone();
-        let Block { header: sealed, transactions } = block;
         let header = sealed.header;
         self.check_place(&parent, &header, sealed.hash)?;
         let number = header.number;
@@ -599,7 +620,6 @@ impl Chain {
         if let Some(mismatch) = header_mismatch(&header, &expected_env) {
             return Err(mismatch.into_error(number));
         }
-        let envelopes: Vec<TxEnvelope> = transactions.into_iter().map(|t| t.envelope).collect();
         // A body that is not the header's is refused before costing an execution.
         let transactions_root = block::transactions_root(&envelopes);
         if transactions_root != header.transactions_root {
@@ -615,15 +635,50 @@ impl Chain {
             .execute(&snapshot, &env, transactions, ExecutionMode::Verify)
             .map_err(|error| ImportError::from_execution(number, error))?;
         let roots = BlockRoots::of(&outcome);
-        // The state root is checked by the commit itself, which computes it
-        // once and writes nothing when the header's differs.
-        let computed = block_header(parent.hash, &env, &outcome, roots, header.state_root);
+        let state_root = snapshot.state_root_after(&outcome.changes);
+        let computed = block_header(parent.hash, &env, &outcome, roots, state_root);
         if let Some(mismatch) = header_mismatch(&header, &computed) {
             return Err(mismatch.into_error(number));
         }
+        Ok(VerifiedBlock {
+            header: SealedHeader { header, hash: sealed.hash },
+            outcome,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Commits a block [`Chain::verify_block`] checked, with the consensus
+    /// engine's `certificate` for it if any (stored in the same write, for
+    /// block sync: [`Chain::certificate`]). Refused with
+    /// [`ImportError::ParentNotHead`], nothing written, when the head moved
+    /// since it was verified. The pool forgets the transactions it settled
+    /// and subscribers hear of the new head.
+    pub fn commit_verified(
+        &self,
+        verified: VerifiedBlock,
+        certificate: Option<&[u8]>,
+    ) -> Result<SealedHeader, ImportError> {
+        let _sealing = self.seal_lock.lock().expect("seal lock is never poisoned");
+        let started = Instant::now();
+        let VerifiedBlock { header, outcome, elapsed } = verified;
+        let head = self.head();
+        let number = header.number();
+        if header.header.parent_hash != head.hash {
+            return Err(ImportError::ParentNotHead {
+                number,
+                parent_hash: header.header.parent_hash,
+                head_hash: head.hash,
+            });
+        }
         let committed = self
             .store
-            .commit_block(&outcome.changes, |_| header, &outcome.included, &outcome.receipts)
+            .commit_block_certified(
+                &outcome.changes,
+                |_| header.header,
+                &outcome.included,
+                &outcome.receipts,
+                certificate,
+            )
             .map_err(|error| match error {
                 StorageError::StateRootMismatch { number, header, computed } => {
                     ImportError::HeaderMismatch {
@@ -635,8 +690,26 @@ impl Chain {
                 }
                 other => ImportError::Chain(other.into()),
             })?;
-        let summary = self.committed(committed, &outcome, &[], started.elapsed(), "imported block");
+        let elapsed = elapsed + started.elapsed();
+        let summary = self.committed(committed, &outcome, &[], elapsed, "imported block");
         Ok(summary.header)
+    }
+
+    /// Commits a block this node built ([`Chain::build_block`]) with the
+    /// consensus engine's `certificate` for it, as [`Chain::commit_built`].
+    pub fn commit_built_certified(
+        &self,
+        built: BuiltBlock,
+        certificate: &[u8],
+    ) -> Result<SealedHeader, ImportError> {
+        let verified =
+            VerifiedBlock { header: built.header, outcome: built.outcome, elapsed: built.elapsed };
+        self.commit_verified(verified, Some(certificate))
+    }
+
+    /// The consensus certificate stored with block `number`, if any.
+    pub fn certificate(&self, number: u64) -> Result<Option<Vec<u8>>, ChainError> {
+        Ok(self.store.certificate(number)?)
     }
 
     /// Checks that `header` (claiming hash `hash`) can follow `parent`:
@@ -968,6 +1041,27 @@ impl BuiltBlock {
     /// The block as other nodes import it ([`Chain::import_block`]).
     pub fn block(&self) -> Block {
         Block { header: self.header.clone(), transactions: self.outcome.included.clone() }
+    }
+}
+
+/// A block built elsewhere that [`Chain::verify_block`] checked on the
+/// head, not yet committed ([`Chain::commit_verified`]).
+#[derive(Debug, Clone)]
+pub struct VerifiedBlock {
+    header: SealedHeader,
+    outcome: BlockOutcome,
+    elapsed: Duration,
+}
+
+impl VerifiedBlock {
+    /// Its header (hash checked).
+    pub fn header(&self) -> &SealedHeader {
+        &self.header
+    }
+
+    /// Its transactions, senders recovered again.
+    pub fn transactions(&self) -> &[RecoveredTransaction] {
+        &self.outcome.included
     }
 }
 

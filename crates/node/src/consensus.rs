@@ -1,9 +1,9 @@
 //! The consensus boundary (DESIGN.md decision 8).
 //!
 //! A [`Consensus`] decides when blocks are sealed and by whom; the ledger,
-//! storage and RPC are the same whatever implements it. This issue ships the
-//! dev sealer; the Malachite validator network will be a second
-//! implementation.
+//! storage and RPC are the same whatever implements it: the dev sealer
+//! here, and the Malachite validator network in `ol-network`
+//! (`MalachiteConsensus`), started with [`crate::launch_with_consensus`].
 
 use crate::chain::Chain;
 use alloy_primitives::Address;

@@ -133,8 +133,10 @@ pub enum NodeError {
         /// Hash of block 0 under the given genesis.
         computed: alloy_primitives::B256,
     },
-    /// Only --dev is implemented for now.
-    #[error("a production (multi-validator) node is not available yet; start with --dev")]
+    /// A node that is not a dev chain needs a consensus to commit blocks.
+    #[error(
+        "a network node needs its consensus: start it with `openledger node --network CONFIG.toml` (see `openledger testnet init`), or use --dev"
+    )]
     NotDev,
     /// The serving configuration is unusable.
     #[error("cannot serve models: {0}")]
@@ -193,11 +195,31 @@ impl GenesisSource {
     }
 }
 
-/// Opens the chain and starts block production and the servers.
+/// Opens the chain and starts block production (the dev sealer) and the
+/// servers. Only for dev chains: a network node starts with
+/// [`launch_with_consensus`].
 pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     if !config.dev {
         return Err(NodeError::NotDev);
     }
+    start(config, None).await
+}
+
+/// Opens the chain and starts the servers, with blocks committed by
+/// `consensus` (a validator network) instead of the dev sealer. The
+/// ledger, storage and RPC are the same as on a dev chain; dev-only RPC
+/// methods follow `config.dev`.
+pub async fn launch_with_consensus(
+    config: NodeConfig,
+    consensus: Box<dyn Consensus>,
+) -> Result<NodeHandle, NodeError> {
+    start(config, Some(consensus)).await
+}
+
+async fn start(
+    config: NodeConfig,
+    consensus: Option<Box<dyn Consensus>>,
+) -> Result<NodeHandle, NodeError> {
     let genesis = config.genesis.load()?;
     let store = Store::open(&config.datadir)
         .map_err(|source| NodeError::Storage { path: config.datadir.clone(), source })?;
@@ -272,10 +294,13 @@ pub async fn launch(config: NodeConfig) -> Result<NodeHandle, NodeError> {
     } else {
         SealMode::Interval(config.block_time)
     };
-    let sealer = config.seal.then(|| {
-        let sealer: Box<dyn Consensus> =
-            Box::new(DevSealer { mode, beneficiary: dev::DEV_PRODUCER });
-        tokio::spawn(sealer.run(chain.clone()))
-    });
+    let sealer = match consensus {
+        Some(consensus) => Some(tokio::spawn(consensus.run(chain.clone()))),
+        None => config.seal.then(|| {
+            let sealer: Box<dyn Consensus> =
+                Box::new(DevSealer { mode, beneficiary: dev::DEV_PRODUCER });
+            tokio::spawn(sealer.run(chain.clone()))
+        }),
+    };
     Ok(NodeHandle { chain, http, ws, metrics: metrics_address, provider, servers, sealer, gossip })
 }

@@ -10,6 +10,7 @@
 pub mod addresses;
 pub mod amount;
 pub mod block;
+pub mod consensus;
 pub mod transaction;
 
 pub use alloy_primitives::{Address, B256, Bytes, U256, keccak256};

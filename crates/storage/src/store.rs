@@ -63,6 +63,9 @@ const ACCOUNT_CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("accou
 const STORAGE: TableDefinition<&[u8; 52], &[u8]> = TableDefinition::new("storage");
 /// keccak256(code) → contract code (content-addressed, never rewritten).
 const CODE: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("code");
+/// Block number → the consensus engine's commit certificate of that block
+/// (opaque bytes: the signatures that decided it), for block sync.
+const CERTIFICATES: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
 
 /// Where a transaction was included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -476,6 +479,21 @@ impl Store {
         transactions: &[RecoveredTransaction],
         receipts: &[Receipt],
     ) -> Result<SealedHeader, StorageError> {
+        self.commit_block_certified(changes, seal, transactions, receipts, None)
+    }
+
+    /// As [`Store::commit_block`], also writing `certificate` (the consensus
+    /// engine's proof that the block was decided, opaque to the store) in
+    /// the same write transaction, so a block and its certificate are
+    /// never found apart.
+    pub fn commit_block_certified(
+        &self,
+        changes: &StateChanges,
+        seal: impl FnOnce(B256) -> Header,
+        transactions: &[RecoveredTransaction],
+        receipts: &[Receipt],
+        certificate: Option<&[u8]>,
+    ) -> Result<SealedHeader, StorageError> {
         let _writer = self.inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let head = self.committed()?;
         let number = head.header.number() + 1;
@@ -530,6 +548,12 @@ impl Store {
         }
         let sealed = SealedHeader::seal(header);
         write_header(&txn, &sealed)?;
+        if let Some(certificate) = certificate {
+            txn.open_table(CERTIFICATES)
+                .context("opening the certificates table")?
+                .insert(number, certificate)
+                .context(format_args!("writing the certificate of block {number}"))?;
+        }
         txn.commit().context(format_args!("committing block {number}"))?;
         // Before publishing: a snapshot of the new head must find the maps
         // already moved to it.
@@ -608,6 +632,21 @@ impl Store {
     pub fn header_by_number(&self, n: u64) -> Result<Option<SealedHeader>, StorageError> {
         let txn = self.read()?;
         read_header(&txn, n)
+    }
+
+    /// The commit certificate stored with block `n`, if it was committed
+    /// with one ([`Store::commit_block_certified`]).
+    pub fn certificate(&self, n: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.read()?;
+        let table = match txn.open_table(CERTIFICATES) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(error) => return Err(error).context("opening the certificates table"),
+        };
+        Ok(table
+            .get(n)
+            .context(format_args!("reading the certificate of block {n}"))?
+            .map(|bytes| bytes.value().to_vec()))
     }
 
     /// The header with hash `h`.

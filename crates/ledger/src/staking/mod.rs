@@ -50,6 +50,23 @@
 //! and may return once block time passes `jailed_until`) and is refused a
 //! second time for the same (operator, height).
 //!
+//! Double-sign evidence ([`double_sign`]): anyone proves a double sign with
+//! an ordinary `reportDoubleSign` transaction: a consensus key and two
+//! votes it signed of one kind, height and round for different values
+//! (nil and a block differ), with both ed25519 signatures. The ledger
+//! rebuilds each vote's sign bytes
+//! ([`ol_primitives::consensus::VoteContent::sign_bytes`], under this
+//! chain's id, the voter address derived from the key) and verifies both
+//! signatures under ZIP-215 (`ed25519-consensus`: the same verdict on
+//! every node). The key must be registered (its operator is punished) and
+//! the height at most the current block number and at most
+//! `evidence_max_age_blocks` (100,800 by default) behind it. Then
+//! [`slash_equivocation`] runs with the caller as reporter and, as evidence
+//! hash, keccak256 of the two `sign bytes ‖ signature` strings, the lesser
+//! first (the same whichever order the votes come in). Any failed check
+//! reverts, changing nothing. The node builds the calldata with
+//! [`report_double_sign_call`].
+//!
 //! Storage:
 //! - `params` + 0 set flag, + 1 packed (unbonding seconds, reporter bps)
 //! - `pool` + 0 total bonded, + 1 total unbonding, + 2 reward per token
@@ -71,7 +88,8 @@
 //! - `stakers.of[validator]` → count, `stakers.of.at[validator, n]` →
 //!   every staker that ever bonded to it (the positions a double-sign slashes)
 //! - `validator.params` + 0 set flag, + 1 packed (epoch blocks, max
-//!   validators, double-sign bps, jail seconds), + 2 min validator stake
+//!   validators, double-sign bps, jail seconds), + 2 min validator stake,
+//!   + 3 evidence max age in blocks (zero: the default)
 //! - `validator.info[operator]` + 0 consensus key, + 1 packed (jailed until,
 //!   registered, active), + 2 moniker (bytes); `validator.key[key]` → its
 //!   operator; `registered` → count, `registered.at[n]` → operators in
@@ -81,6 +99,7 @@
 //! - `equivocation[operator, height]` → the evidence hash punished
 
 mod bonds;
+pub mod double_sign;
 mod records;
 mod rewards;
 pub mod validators;
@@ -104,6 +123,7 @@ alloy_sol_types::sol!(
 );
 
 pub use IStaking::{RewardPool, Unbonding};
+pub use double_sign::{DoubleSign, EvidenceError, SignedVote, report_double_sign_call};
 pub use validators::{ActiveValidator, Epoch, Equivocation, ValidatorInfo, ValidatorParams};
 
 type Result<T> = std::result::Result<T, CallError>;
@@ -260,9 +280,21 @@ fn run<S: StateView>(frame: &mut Frame<'_, S>, call: Call) -> Result<Bytes> {
                     max_validators: p.maxValidators,
                     double_sign_slash_bps: p.doubleSignSlashBps,
                     jail_seconds: p.jailSeconds,
+                    evidence_max_age_blocks: p.evidenceMaxAgeBlocks,
                 },
             )?;
             Vec::new()
+        }
+        Call::reportDoubleSign(c) => {
+            let evidence = match DoubleSign::from_call(&c) {
+                Ok(evidence) => evidence,
+                Err(problem) => revert!("{problem}"),
+            };
+            let outcome = validators::report_double_sign(frame, caller, &evidence)?;
+            IStaking::reportDoubleSignCall::abi_encode_returns(&IStaking::reportDoubleSignReturn {
+                slashed: outcome.slashed,
+                jailedUntil: outcome.jailed_until,
+            })
         }
         Call::validatorParams(_) => {
             let p = validators::params(frame)?;
@@ -272,6 +304,7 @@ fn run<S: StateView>(frame: &mut Frame<'_, S>, call: Call) -> Result<Bytes> {
                 maxValidators: p.max_validators,
                 doubleSignSlashBps: p.double_sign_slash_bps,
                 jailSeconds: p.jail_seconds,
+                evidenceMaxAgeBlocks: p.evidence_max_age_blocks,
             })
         }
         Call::validatorInfo(c) => {
@@ -506,8 +539,8 @@ pub fn end_block<S: StateView>(frame: &mut Frame<'_, S>, block: u64) -> Result<(
 /// [`slash`]), and jails it for `jail_seconds`, so it leaves the active set
 /// at the next epoch boundary. Refuses an unregistered operator, a zero
 /// evidence hash, and an (operator, height) already punished, changing
-/// nothing. It trusts its caller: checking the two ed25519-signed votes is
-/// the consensus layer's job before it calls this.
+/// nothing. It trusts its caller; the `reportDoubleSign` transaction checks
+/// the two ed25519-signed votes itself before it calls this.
 pub fn slash_equivocation<S: StateView>(
     frame: &mut Frame<'_, S>,
     operator: Address,

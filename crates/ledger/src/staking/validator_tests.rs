@@ -1,7 +1,7 @@
 //! Validators through signed transactions and `execute_block`: registration,
-//! the active set recomputed at epoch boundaries, genesis validators, and
-//! double-sign slashing (not callable over ABI) through a frame as the
-//! consensus layer will run it.
+//! the active set recomputed at epoch boundaries, genesis validators,
+//! double-sign slashing through a frame (trusted, as other modules call it)
+//! and proven by signed votes in a `reportDoubleSign` transaction.
 
 use super::*;
 use crate::{
@@ -9,12 +9,14 @@ use crate::{
     execution::{ExecutionMode, execute_block},
     genesis::{Allocation, Genesis, GenesisError, GenesisValidator, VestingTerms},
     system::CallEnv,
-    test_chain::{Chain, account},
+    test_chain::{BASE_FEE, CHAIN, Chain, account},
 };
 use alloy_primitives::{B256, Log};
+use ed25519_consensus::SigningKey;
 use ol_primitives::{
     Amount,
     addresses::{GOVERNANCE, TREASURY},
+    consensus::{VoteContent, VoteKind, consensus_address},
 };
 
 const EPOCH: u64 = 10;
@@ -46,6 +48,7 @@ fn test_params() -> ValidatorParams {
         max_validators: 2,
         double_sign_slash_bps: 500,
         jail_seconds: 1_000,
+        evidence_max_age_blocks: 50,
     }
 }
 
@@ -57,6 +60,7 @@ fn params_call(p: ValidatorParams) -> Vec<u8> {
             maxValidators: p.max_validators,
             doubleSignSlashBps: p.double_sign_slash_bps,
             jailSeconds: p.jail_seconds,
+            evidenceMaxAgeBlocks: p.evidence_max_age_blocks,
         },
     }
     .abi_encode()
@@ -80,23 +84,28 @@ fn chain() -> Chain {
     chain
 }
 
-/// Executes empty blocks through `execute_block` until one that ends an
-/// epoch has run (at least one block).
+/// Executes one empty block through `execute_block`.
+fn step(chain: &mut Chain) {
+    let env = chain.env();
+    chain.number += 1;
+    let out = execute_block(
+        &chain.spec,
+        &chain.state,
+        &env,
+        Vec::new(),
+        ExecutionMode::Verify,
+        &chain.blobs,
+        &crate::contracts::NoContracts,
+    )
+    .unwrap();
+    chain.state.apply(out.changes);
+}
+
+/// Executes empty blocks until one that ends an epoch has run (at least
+/// one block).
 fn to_boundary(chain: &mut Chain) {
     loop {
-        let env = chain.env();
-        chain.number += 1;
-        let out = execute_block(
-            &chain.spec,
-            &chain.state,
-            &env,
-            Vec::new(),
-            ExecutionMode::Verify,
-            &chain.blobs,
-            &crate::contracts::NoContracts,
-        )
-        .unwrap();
-        chain.state.apply(out.changes);
+        step(chain);
         if chain.number.is_multiple_of(EPOCH) {
             return;
         }
@@ -407,6 +416,14 @@ fn governance_sets_validator_params_within_bounds() {
             ValidatorParams { jail_seconds: u64::MAX, ..test_params() },
             "jailSeconds must be at most",
         ),
+        (
+            ValidatorParams { evidence_max_age_blocks: 0, ..test_params() },
+            "evidenceMaxAgeBlocks must be 1 to 10000000, not 0",
+        ),
+        (
+            ValidatorParams { evidence_max_age_blocks: 10_000_001, ..test_params() },
+            "evidenceMaxAgeBlocks must be 1 to",
+        ),
     ] {
         let out = as_governance(&mut chain, &params_call(bad));
         let reason = out.revert_reason.unwrap();
@@ -418,6 +435,7 @@ fn governance_sets_validator_params_within_bounds() {
     let out = chain.simulate(1, STAKING, &IStaking::validatorParamsCall {}.abi_encode());
     let view = IStaking::validatorParamsCall::abi_decode_returns(&out.output).unwrap();
     assert_eq!((view.epochBlocks, view.maxValidators), (EPOCH, 2));
+    assert_eq!(view.evidenceMaxAgeBlocks, 50);
 }
 
 #[test]
@@ -561,7 +579,8 @@ fn genesis_validators_from_json() {
             r#"{{"chainId": 7, "allocations": [
                 {{"address":"{}","amount":"1000"}},
                 {{"address":"0x1111111111111111111111111111111111111111","amount":"999999000"}}],
-              "validatorParams": {{"epochBlocks": 5, "minValidatorStake": "10"}},
+              "validatorParams": {{"epochBlocks": 5, "minValidatorStake": "10",
+                                  "evidenceMaxAgeBlocks": 77}},
               "validators": [{{"operator":"{}","consensusKey":"{key}","moniker":"zero",
                                "stake":"{stake}"}}]}}"#,
             account(1),
@@ -582,6 +601,7 @@ fn genesis_validators_from_json() {
     let params = genesis.validator_params.unwrap();
     assert_eq!((params.epoch_blocks, params.max_validators), (5, 100));
     assert_eq!(params.min_validator_stake, open(10));
+    assert_eq!((params.evidence_max_age_blocks, params.jail_seconds), (77, 7 * 24 * 3600));
     let mut state = MemoryState::default();
     state.apply(genesis.state());
     assert_eq!(StakingReader::new(&state).active_validators().unwrap()[0].power, 10);
@@ -599,4 +619,286 @@ fn genesis_validators_from_json() {
     assert!(err.to_string().starts_with("validator #0: stake:"), "{err}");
     let err = Genesis::from_json(&json(&key, "1")).unwrap_err();
     assert!(err.to_string().contains("below the 10 OPEN"), "{err}");
+}
+
+/// The ed25519 consensus key made from `seed`.
+fn signer(seed: u8) -> SigningKey {
+    SigningKey::from([seed; 32])
+}
+
+/// The public key of [`signer`]`(seed)`, as registered.
+fn ed_key(seed: u8) -> B256 {
+    B256::from(signer(seed).verification_key().to_bytes())
+}
+
+/// A precommit at `height`, round 0, by key `seed`'s validator address.
+fn precommit(seed: u8, height: u64, block: Option<B256>) -> VoteContent {
+    VoteContent {
+        kind: VoteKind::Precommit,
+        height,
+        round: 0,
+        block,
+        validator: consensus_address(&ed_key(seed).0),
+    }
+}
+
+/// `vote` signed by key `seed` on chain `chain_id`.
+fn signed_on(seed: u8, vote: VoteContent, chain_id: u64) -> (VoteContent, [u8; 64]) {
+    (vote, signer(seed).sign(&vote.sign_bytes(chain_id)).to_bytes())
+}
+
+/// `vote` signed by key `seed` on the test chain.
+fn signed(seed: u8, vote: VoteContent) -> (VoteContent, [u8; 64]) {
+    signed_on(seed, vote, CHAIN)
+}
+
+fn block(byte: u8) -> Option<B256> {
+    Some(B256::repeat_byte(byte))
+}
+
+/// Account `i` bonds `amount` to itself and registers the ed25519 key `i`.
+fn join_signing(chain: &mut Chain, i: u8, amount: u64) {
+    chain.ok(i, STAKING, stake(i, open(amount)));
+    chain.ok(i, STAKING, register(ed_key(i), &format!("validator-{i}")));
+}
+
+/// The reason `input` from account `from` reverts (checked to change
+/// nothing but the sender's nonce and gas), run in a block that ends no
+/// epoch (one that did would write the set).
+fn refused(chain: &mut Chain, from: u8, input: Vec<u8>) -> String {
+    if (chain.number + 1).is_multiple_of(EPOCH) {
+        chain.number += 1;
+    }
+    chain.reverts(from, STAKING, input)
+}
+
+#[test]
+fn a_proven_double_sign_slashes_jails_and_pays_the_reporter() {
+    let mut chain = chain();
+    join_signing(&mut chain, 1, 300);
+    join_signing(&mut chain, 2, 200);
+    chain.ok(3, STAKING, stake(1, open(100)));
+    to_boundary(&mut chain);
+    assert_eq!(set(&chain), vec![(account(1), 400), (account(2), 200)]);
+    let height = chain.number - 3;
+    let a = signed(1, precommit(1, height, block(0xa1)));
+    let b = signed(1, precommit(1, height, block(0xb2)));
+    let input = report_double_sign_call(ed_key(1), a, b).to_vec();
+    let evidence = DoubleSign::from_call(
+        &IStaking::reportDoubleSignCall::abi_decode(&input).expect("the helper encodes the call"),
+    )
+    .unwrap();
+    assert_eq!(evidence.verify(CHAIN), Ok(()));
+    let swapped = DoubleSign { a: evidence.b, b: evidence.a, ..evidence };
+    assert_eq!(evidence.evidence_hash(CHAIN), swapped.evidence_hash(CHAIN), "order-free");
+
+    let reporter = 4;
+    let before = chain.balance(account(reporter));
+    let treasury = chain.balance(TREASURY);
+    let supply = chain.total_supply();
+    let view = chain.simulate(reporter, STAKING, &input);
+    let returned = IStaking::reportDoubleSignCall::abi_decode_returns(&view.output).unwrap();
+    let out = chain.ok(reporter, STAKING, input);
+    let now = chain.number * 10;
+    // 5% of 300 and of 100.
+    assert_eq!((returned.slashed, returned.jailedUntil), (open(20), now + 1_000));
+    let jailed = logs::<IStaking::ValidatorJailed>(&out);
+    assert_eq!(jailed.len(), 1);
+    assert_eq!(jailed[0].1.operator, account(1));
+    assert_eq!(jailed[0].1.height, height);
+    assert_eq!(jailed[0].1.evidenceHash, evidence.evidence_hash(CHAIN));
+    assert_eq!(jailed[0].1.amount, open(20));
+    let slashes = logs::<IStaking::Slashed>(&out);
+    assert_eq!(slashes.len(), 2);
+    assert!(slashes.iter().all(|(_, e)| e.reporter == account(reporter)));
+    let mut r = StakingReader::new(&chain.state);
+    assert_eq!(r.bonded(account(1), account(1)).unwrap(), open(285));
+    assert_eq!(r.bonded(account(3), account(1)).unwrap(), open(95));
+    assert_eq!(info(&chain, 1).unwrap().jailed_until, now + 1_000);
+    // Half to the reporter, half to the treasury (plus this block's base fee).
+    let gas = U256::from(out.receipts[0].gas_used) * U256::from(BASE_FEE);
+    assert_eq!(chain.balance(account(reporter)), before + open(10) - gas);
+    assert_eq!(chain.balance(TREASURY), treasury + open(10) + gas);
+    assert_eq!(chain.total_supply(), supply);
+
+    // The same height again, in the other order or with other votes: refused.
+    let reason = refused(&mut chain, 5, report_double_sign_call(ed_key(1), b, a).to_vec());
+    assert!(reason.contains(&format!("at height {height} was already punished")), "{reason}");
+    let nil = signed(1, precommit(1, height, None));
+    let reason = refused(&mut chain, 5, report_double_sign_call(ed_key(1), nil, a).to_vec());
+    assert!(reason.contains("already punished"), "{reason}");
+
+    // Another height is another offence: nil against a block, as prevotes.
+    let prevote =
+        |block| VoteContent { kind: VoteKind::Prevote, ..precommit(1, height + 1, block) };
+    let (a, b) = (signed(1, prevote(None)), signed(1, prevote(block(0xc3))));
+    let out = chain.ok(5, STAKING, report_double_sign_call(ed_key(1), a, b).to_vec());
+    assert_eq!(logs::<IStaking::ValidatorJailed>(&out)[0].1.height, height + 1);
+    assert_eq!(
+        StakingReader::new(&chain.state).bonded(account(1), account(1)).unwrap(),
+        open(285) * U256::from(95) / U256::from(100)
+    );
+
+    // Jailed validators leave at the boundary.
+    to_boundary(&mut chain);
+    assert_eq!(set(&chain), vec![(account(2), 200)]);
+}
+
+#[test]
+fn bad_double_sign_evidence_is_refused_changing_nothing() {
+    let mut chain = chain();
+    join_signing(&mut chain, 1, 300);
+    chain.ok(2, STAKING, stake(2, open(100)));
+    to_boundary(&mut chain);
+    let h = chain.number - 1;
+    let key = ed_key(1);
+    let a = signed(1, precommit(1, h, block(0xa1)));
+    let b = signed(1, precommit(1, h, block(0xb2)));
+    let call = |a, b| report_double_sign_call(key, a, b).to_vec();
+    let raw = |edit: &dyn Fn(&mut IStaking::reportDoubleSignCall)| {
+        let mut call = IStaking::reportDoubleSignCall::abi_decode(&call(a, b)).unwrap();
+        edit(&mut call);
+        call.abi_encode()
+    };
+    let mut flipped = a.1;
+    flipped[10] ^= 1;
+    let with_kind = |seed, kind, vote: VoteContent| signed(seed, VoteContent { kind, ..vote });
+    let cases: Vec<(&str, Vec<u8>, String)> = vec![
+        (
+            "a tampered signature",
+            call((a.0, flipped), b),
+            format!("signature A is not a valid signature by consensus key {key} of vote A"),
+        ),
+        (
+            "a signature by another key",
+            call(a, signed(2, b.0)),
+            format!("signature B is not a valid signature by consensus key {key} of vote B"),
+        ),
+        (
+            "votes signed for another chain",
+            call(signed_on(1, a.0, CHAIN + 1), signed_on(1, b.0, CHAIN + 1)),
+            format!(
+                "signature A is not a valid signature by consensus key {key} of vote A on chain {CHAIN}"
+            ),
+        ),
+        (
+            "an unregistered key",
+            report_double_sign_call(
+                ed_key(9),
+                signed(9, precommit(9, h, block(1))),
+                signed(9, precommit(9, h, block(2))),
+            )
+            .to_vec(),
+            format!("consensus key {} is not registered to any validator", ed_key(9)),
+        ),
+        (
+            "different heights",
+            call(a, signed(1, precommit(1, h - 1, block(0xb2)))),
+            format!("the votes are at different heights ({h} and {})", h - 1),
+        ),
+        (
+            "different rounds",
+            call(a, signed(1, VoteContent { round: 1, ..b.0 })),
+            format!("the votes are in different rounds (0 and 1) of height {h}"),
+        ),
+        (
+            "different kinds",
+            call(a, with_kind(1, VoteKind::Prevote, b.0)),
+            "the votes are of different kinds (Precommit and Prevote)".into(),
+        ),
+        ("the same value", call(a, a), "both votes are for the same value".into()),
+        (
+            "the same value, signed twice",
+            call(signed(1, precommit(1, h, None)), signed(1, precommit(1, h, None))),
+            "both votes are for the same value".into(),
+        ),
+        (
+            "a nil vote with a hash",
+            raw(&|c| c.b.nil = true),
+            format!("vote B is nil but carries block hash {}", B256::repeat_byte(0xb2)),
+        ),
+        (
+            "an unknown kind",
+            raw(&|c| c.a.kind = 2),
+            "vote A has kind 2; a vote is 0 (prevote) or 1 (precommit)".into(),
+        ),
+        (
+            "a 63-byte signature",
+            raw(&|c| c.signatureA = c.signatureA[..63].to_vec().into()),
+            "signature A is 63 bytes; an ed25519 signature is 64".into(),
+        ),
+        (
+            "a 65-byte signature",
+            raw(&|c| c.signatureB = [&c.signatureB[..], &[0u8][..]].concat().into()),
+            "signature B is 65 bytes".into(),
+        ),
+        (
+            "a future height",
+            call(
+                signed(1, precommit(1, h + 1_000, block(0xa1))),
+                signed(1, precommit(1, h + 1_000, block(0xb2))),
+            ),
+            format!("double-sign evidence at height {} is from the future", h + 1_000),
+        ),
+    ];
+    for (what, input, expected) in cases {
+        let reason = refused(&mut chain, 5, input);
+        assert!(reason.starts_with(&expected), "{what}: {reason}");
+    }
+    assert_eq!(info(&chain, 1).unwrap().jailed_until, 0);
+
+    // Evidence older than 50 blocks is refused; 50 blocks old is accepted.
+    while chain.number < h + 60 || (chain.number + 1).is_multiple_of(EPOCH) {
+        step(&mut chain);
+    }
+    let pair = |height| {
+        call(
+            signed(1, precommit(1, height, block(0xa1))),
+            signed(1, precommit(1, height, block(0xb2))),
+        )
+    };
+    let old = chain.number + 1 - 51;
+    let reason = chain.reverts(5, STAKING, pair(old));
+    assert_eq!(
+        reason,
+        format!("double-sign evidence at height {old} is 51 blocks old; at most 50 are accepted")
+    );
+    let out = chain.ok(5, STAKING, pair(chain.number + 1 - 50));
+    assert_eq!(logs::<IStaking::ValidatorJailed>(&out)[0].1.height, chain.number - 50);
+    assert!(info(&chain, 1).unwrap().jailed_until > 0);
+}
+
+#[test]
+fn evidence_checks_without_state() {
+    let vote = precommit(1, 7, block(1));
+    let (a, b) = (signed(1, vote), signed(1, VoteContent { block: None, ..vote }));
+    let evidence = DoubleSign {
+        consensus_key: ed_key(1),
+        a: SignedVote { vote: a.0, signature: a.1 },
+        b: SignedVote { vote: b.0, signature: b.1 },
+    };
+    assert_eq!(evidence.verify(CHAIN), Ok(()));
+    assert_eq!(evidence.height(), 7);
+    assert_eq!(
+        evidence.verify(CHAIN + 1),
+        Err(EvidenceError::BadSignature(double_sign::Which::A, ed_key(1), CHAIN + 1))
+    );
+    // A vote naming another validator address.
+    let other = DoubleSign {
+        b: SignedVote { vote: VoteContent { validator: [9; 20], ..b.0 }, ..evidence.b },
+        ..evidence
+    };
+    assert!(matches!(other.check_conflict(), Err(EvidenceError::WrongValidator(..))));
+    // The calldata round-trips.
+    let call = IStaking::reportDoubleSignCall::abi_decode(&evidence.to_call()).unwrap();
+    assert_eq!(DoubleSign::from_call(&call), Ok(evidence));
+    assert!(!call.a.nil && call.b.nil && call.b.blockHash.is_zero());
+    // A key that is no curve point cannot verify anything (about half of
+    // all y coordinates are none).
+    let bad = (2u8..0x7f)
+        .map(|y| [y; 32])
+        .find(|k| ed25519_consensus::VerificationKey::try_from(*k).is_err())
+        .expect("a y coordinate with no point");
+    let invalid = DoubleSign { consensus_key: B256::from(bad), ..evidence };
+    assert_eq!(invalid.verify_signatures(CHAIN), Err(EvidenceError::InvalidKey(B256::from(bad))));
 }

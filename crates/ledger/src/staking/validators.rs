@@ -1,9 +1,12 @@
 //! Validators: registration of consensus keys, the active set recomputed
-//! at epoch boundaries, and jailing for double-signing (the rules are in
+//! at epoch boundaries, and jailing for double-signing, proven by evidence
+//! ([`super::double_sign`]) or trusted from the caller (the rules are in
 //! the module documentation of [`super`]).
 
 use super::{
-    BPS_WHOLE, IStaking, Result, Slashed, bonds, emit,
+    BPS_WHOLE, IStaking, Result, Slashed, bonds,
+    double_sign::{self, DoubleSign},
+    emit,
     records::{self, Position},
 };
 use crate::{
@@ -26,6 +29,8 @@ pub const MAX_VALIDATORS_LIMIT: u16 = 1_000;
 pub const MAX_JAIL_SECONDS: u64 = 10 * 365 * 24 * 3600;
 /// One OPEN in wei: a validator's voting power is its stake in these.
 pub const POWER_UNIT: U256 = alloy_primitives::uint!(1_000_000_000_000_000_000_U256);
+/// Oldest double-sign evidence governance may allow, in blocks.
+pub const MAX_EVIDENCE_AGE_BLOCKS: u64 = 10_000_000;
 
 /// Governable validator-set parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,11 +45,15 @@ pub struct ValidatorParams {
     pub double_sign_slash_bps: u16,
     /// Seconds a double-signer stays jailed.
     pub jail_seconds: u64,
+    /// Oldest double-sign evidence accepted: its height at most this many
+    /// blocks behind the block that carries it.
+    pub evidence_max_age_blocks: u64,
 }
 
 impl Default for ValidatorParams {
     /// Epochs of 100 blocks; 10,000 OPEN to validate; at most 100
-    /// validators; 5% slashed and 7 days of jail for double-signing.
+    /// validators; 5% slashed and 7 days of jail for double-signing,
+    /// proven within 100,800 blocks (7 days of 6-second blocks).
     fn default() -> Self {
         Self {
             epoch_blocks: 100,
@@ -52,6 +61,7 @@ impl Default for ValidatorParams {
             max_validators: 100,
             double_sign_slash_bps: 500,
             jail_seconds: 7 * 24 * 3600,
+            evidence_max_age_blocks: 100_800,
         }
     }
 }
@@ -81,6 +91,14 @@ impl ValidatorParams {
             return Err(format!(
                 "jailSeconds must be at most {MAX_JAIL_SECONDS}, not {}",
                 self.jail_seconds
+            ));
+        }
+        if self.evidence_max_age_blocks == 0
+            || self.evidence_max_age_blocks > MAX_EVIDENCE_AGE_BLOCKS
+        {
+            return Err(format!(
+                "evidenceMaxAgeBlocks must be 1 to {MAX_EVIDENCE_AGE_BLOCKS}, not {}",
+                self.evidence_max_age_blocks
             ));
         }
         Ok(())
@@ -166,12 +184,18 @@ pub(super) fn params<S: StateView>(frame: &mut Frame<'_, S>) -> Result<Validator
     }
     let [epoch_blocks, max_validators, double_sign_slash_bps, jail_seconds] =
         unpack(frame.load(field(base, 1))?);
+    // Zero: parameters written before the evidence age existed.
+    let evidence_max_age_blocks = match frame.load_u64(field(base, 3))? {
+        0 => ValidatorParams::default().evidence_max_age_blocks,
+        blocks => blocks,
+    };
     Ok(ValidatorParams {
         epoch_blocks,
         min_validator_stake: frame.load(field(base, 2))?,
         max_validators: max_validators as u16,
         double_sign_slash_bps: double_sign_slash_bps as u16,
         jail_seconds,
+        evidence_max_age_blocks,
     })
 }
 
@@ -194,6 +218,7 @@ pub(super) fn set_params<S: StateView>(
         ]),
     )?;
     frame.store(field(base, 2), new.min_validator_stake)?;
+    frame.store(field(base, 3), U256::from(new.evidence_max_age_blocks))?;
     emit(
         frame,
         IStaking::ValidatorParamsChanged {
@@ -202,6 +227,7 @@ pub(super) fn set_params<S: StateView>(
             maxValidators: new.max_validators,
             doubleSignSlashBps: new.double_sign_slash_bps,
             jailSeconds: new.jail_seconds,
+            evidenceMaxAgeBlocks: new.evidence_max_age_blocks,
         },
     )
 }
@@ -464,4 +490,44 @@ pub(super) fn equivocation<S: StateView>(
         },
     )?;
     Ok(outcome)
+}
+
+/// Checks `evidence` of a double sign (see [`super::double_sign`]) and
+/// punishes the operator of its key as [`equivocation`] does, `reporter`
+/// taking the reporter share. Every check runs before anything is written.
+pub(super) fn report_double_sign<S: StateView>(
+    frame: &mut Frame<'_, S>,
+    reporter: Address,
+    evidence: &DoubleSign,
+) -> Result<Equivocation> {
+    if let Err(problem) = evidence.check_conflict() {
+        revert!("{problem}");
+    }
+    let key = evidence.consensus_key;
+    let operator = frame.load_address(key_slot(&key))?;
+    if operator == Address::ZERO {
+        revert!("consensus key {key} is not registered to any validator");
+    }
+    let height = evidence.height();
+    let now = frame.env.block.number;
+    if height > now {
+        revert!("double-sign evidence at height {height} is from the future (this is block {now})");
+    }
+    let max_age = params(frame)?.evidence_max_age_blocks;
+    if now - height > max_age {
+        revert!(
+            "double-sign evidence at height {height} is {} blocks old; at most {max_age} are \
+             accepted",
+            now - height
+        );
+    }
+    frame.gas.charge(2 * double_sign::VERIFY_GAS)?;
+    let chain_id = frame.env.spec.chain_id;
+    if let Err(problem) = evidence.verify_signatures(chain_id) {
+        revert!("{problem}");
+    }
+    // Two pieces of at most 156 bytes each: 10 words to hash.
+    frame.gas.charge(10 * crate::system::gas::HASH_WORD)?;
+    let evidence_hash = evidence.evidence_hash(chain_id);
+    equivocation(frame, operator, height, evidence_hash, Some(reporter))
 }

@@ -1,0 +1,165 @@
+//! In-process validator networks: every node a real [`ol_node`] (chain,
+//! storage, RPC) driven by [`MalachiteConsensus`] over loopback TCP.
+
+#![allow(dead_code, unreachable_pub)]
+
+use alloy_primitives::{Address, B256, U256};
+use ol_ledger::{Genesis, genesis::GenesisValidator, staking::ValidatorParams};
+use ol_network::MalachiteConsensus;
+use ol_network::config::{
+    ConsensusTuning, NetworkConfig, P2pConfig, consensus_public_key, write_consensus_key,
+};
+use ol_node::{GenesisSource, NodeConfig, NodeHandle, dev};
+use ol_primitives::Amount;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("loopback").local_addr().expect("bound").port()
+}
+
+/// The dev accounts that operate the validators (the rest stay free for tests).
+pub const FIRST_OPERATOR: u32 = 6;
+
+/// One node's files and addresses.
+pub struct NodeSpec {
+    pub dir: PathBuf,
+    pub config: NetworkConfig,
+    pub key: arc_malachitebft_signing_ed25519::PrivateKey,
+}
+
+/// A network's files: genesis (dev accounts funded, validators operated by
+/// dev accounts 6.., 2,000 OPEN each) and every node's config.
+pub struct NetworkSpec {
+    pub genesis: Genesis,
+    pub nodes: Vec<NodeSpec>,
+    pub validators: usize,
+}
+
+impl NetworkSpec {
+    /// `validators` validators and `followers` followers under `root`.
+    pub fn new(root: &Path, validators: usize, followers: usize) -> Self {
+        let mut genesis = dev::dev_genesis();
+        genesis.validator_params = Some(ValidatorParams {
+            min_validator_stake: U256::from(1_000u64) * ol_ledger::staking::validators::POWER_UNIT,
+            epoch_blocks: 5,
+            ..ValidatorParams::default()
+        });
+        let total = validators + followers;
+        let p2p: Vec<u16> = (0..total).map(|_| free_port()).collect();
+        let rpc: Vec<u16> = (0..total).map(|_| free_port()).collect();
+        let mut nodes = Vec::new();
+        for i in 0..total {
+            let dir = root.join(format!("node{i}"));
+            std::fs::create_dir_all(&dir).expect("node dir");
+            let key = arc_malachitebft_signing_ed25519::PrivateKey::from([i as u8 + 1; 32]);
+            write_consensus_key(&dir.join("consensus_key.json"), &key).expect("key written");
+            let validator = i < validators;
+            let operator_key = validator.then(|| {
+                let signer = dev::dev_signer(FIRST_OPERATOR + i as u32);
+                let path = dir.join("operator.key");
+                std::fs::write(&path, format!("{}", B256::from(signer.to_bytes())))
+                    .expect("operator key written");
+                genesis.validators.push(GenesisValidator {
+                    operator: signer.address(),
+                    consensus_key: consensus_public_key(&key),
+                    moniker: format!("node{i}"),
+                    stake: Amount::from_open(2_000),
+                });
+                path
+            });
+            let config = NetworkConfig {
+                moniker: format!("node{i}"),
+                genesis: root.join("genesis.json"),
+                datadir: dir.join("data"),
+                consensus_key: dir.join("consensus_key.json"),
+                validator,
+                operator_key,
+                rpc: format!("127.0.0.1:{}", rpc[i]).parse().expect("address"),
+                metrics: None,
+                rpc_peers: (0..total)
+                    .filter(|&j| j != i)
+                    .map(|j| format!("http://127.0.0.1:{}", rpc[j]))
+                    .collect(),
+                p2p: P2pConfig {
+                    listen: format!("/ip4/127.0.0.1/tcp/{}", p2p[i]),
+                    peers: (0..total)
+                        .filter(|&j| j != i)
+                        .map(|j| format!("/ip4/127.0.0.1/tcp/{}", p2p[j]))
+                        .collect(),
+                },
+                consensus: ConsensusTuning {
+                    block_time_ms: 300,
+                    propose_timeout_ms: 1500,
+                    prevote_timeout_ms: 500,
+                    precommit_timeout_ms: 500,
+                    rebroadcast_timeout_ms: 2000,
+                    ..ConsensusTuning::default()
+                },
+            };
+            nodes.push(NodeSpec { dir, config, key });
+        }
+        Self { genesis, nodes, validators }
+    }
+
+    /// Starts node `i`.
+    pub async fn start(&self, i: usize) -> NodeHandle {
+        self.start_with(i, |c| c).await
+    }
+
+    /// Starts node `i`, its consensus adjusted by `adjust` (fault injection).
+    pub async fn start_with(
+        &self,
+        i: usize,
+        adjust: impl FnOnce(MalachiteConsensus) -> MalachiteConsensus,
+    ) -> NodeHandle {
+        let spec = &self.nodes[i];
+        let config = NodeConfig {
+            datadir: spec.config.datadir.clone(),
+            genesis: GenesisSource::Value(self.genesis.clone()),
+            dev: false,
+            http: spec.config.rpc,
+            ws: None,
+            block_time: Duration::from_millis(300),
+            metrics: None,
+            serving: None,
+            peers: spec.config.rpc_peers.iter().map(|u| u.parse().expect("url")).collect(),
+            seal: true,
+        };
+        let consensus =
+            MalachiteConsensus::new(spec.config.clone(), self.genesis.chain_id).expect("keys load");
+        ol_node::launch_with_consensus(config, Box::new(adjust(consensus)))
+            .await
+            .expect("the node starts")
+    }
+
+    /// The operator of validator `i`.
+    pub fn operator(&self, i: usize) -> Address {
+        dev::dev_signer(FIRST_OPERATOR + i as u32).address()
+    }
+}
+
+/// Waits until `check` holds, or panics with `what` after `limit`.
+pub async fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Asserts every node holds the same blocks (hash and state root) up to `height`.
+pub fn assert_same_chain(nodes: &[&NodeHandle], height: u64) {
+    for h in 1..=height {
+        let headers: Vec<_> = nodes
+            .iter()
+            .map(|n| n.chain.store().header_by_number(h).expect("reads").expect("has the block"))
+            .collect();
+        for (i, header) in headers.iter().enumerate().skip(1) {
+            assert_eq!(header.hash, headers[0].hash, "node {i} forked at height {h}");
+            assert_eq!(header.header.state_root, headers[0].header.state_root);
+        }
+    }
+}
