@@ -47,7 +47,8 @@ pragma solidity ^0.8.20;
 /// the consensus engine's validator address is sha256(key)[..20]) with
 /// `registerValidator`, which needs `minValidatorStake` already bonded to it
 /// (by anyone) the first time. A key belongs to one operator at a time and
-/// changes only while its operator is out of the active set. The active set
+/// changes only while its operator is out of the active set (the old key
+/// stays bound to that operator for good). The active set
 /// is recomputed at the end of every block whose number is a multiple of
 /// `epochBlocks` and takes effect from the next block: every registered,
 /// unjailed validator with at least `minValidatorStake` (and one whole OPEN)
@@ -56,17 +57,17 @@ pragma solidity ^0.8.20;
 /// down. When no validator qualifies the previous set stays. A validator
 /// that double-signs loses `doubleSignSlashBps` of every position bonded to
 /// it (bonded and unbonding, each rounded down; the reporter share as for
-/// any slash), is jailed for `jailSeconds` and leaves the set at the next
-/// epoch boundary; it may rejoin once block time reaches `jailedUntil`.
+/// any slash), is jailed for `jailSeconds` and leaves the set from the
+/// next block; it may rejoin once block time reaches `jailedUntil`. While
+/// jailed it is not punished again (one double sign, one slash), and a
+/// validator reporting itself gets no reporter share.
 ///
 /// Double-sign evidence: anyone proves a double sign with
 /// `reportDoubleSign`, giving a registered consensus key and two votes it
 /// signed of one kind, height and round for different values (nil and a
-/// block differ). The contract rebuilds each vote's sign bytes
-///
-///     "openledger/vote/v1" ‖ chainId u64 ‖ kind u8 ‖ height u64 ‖ round u32
-///       ‖ 0x00 (nil) | 0x01 ‖ blockHash (32) ‖ sha256(consensusKey)[..20]
-///
+/// block differ). The contract rebuilds each vote's sign bytes,
+/// `"openledger/vote/v1" ‖ chainId u64 ‖ kind u8 ‖ height u64 ‖ round u32
+/// ‖ 0x00 (nil) | 0x01 ‖ blockHash (32) ‖ sha256(consensusKey)[..20]`
 /// (big-endian; this chain's id, so a vote signed for another chain does
 /// not count) and verifies both 64-byte ed25519 signatures itself under
 /// ZIP-215's rules, which every node applies identically. The height must

@@ -1,10 +1,10 @@
 //! `openledger`: the OpenLedger node and its command-line client.
 //!
-//! `openledger node` runs a node; the other commands are an ordinary
-//! Ethereum JSON-RPC client of one (`balance`, `transfer`, `block`, `tx`),
-//! a client of its datanets, attribution and models (`datanet`,
-//! `attribute`, `model`) and a manager of the local encrypted keystore
-//! (`keys`). Values typed by the user are parsed once, in [`arguments`],
+//! `openledger node` runs a node and `openledger testnet` a local network of
+//! validator nodes; the other commands are an ordinary Ethereum JSON-RPC
+//! client of one (`balance`, `transfer`, `block`, `tx`), a client of its
+//! datanets, attribution and models (`datanet`, `attribute`, `model`) and a
+//! manager of the local encrypted keystore (`keys`). Values typed by the user are parsed once, in [`arguments`],
 //! into types that cannot be invalid; every failure reaches the user as one
 //! sentence on stderr and a non-zero exit status.
 
@@ -27,6 +27,7 @@ mod node_cmd;
 mod rpc;
 mod send;
 mod staking;
+mod testnet;
 mod transaction;
 mod transfer;
 mod upload;
@@ -48,6 +49,9 @@ struct Cli {
 enum Command {
     /// Run a node.
     Node(node_cmd::NodeArgs),
+    /// Write and run a local validator network (keys, genesis, one config per node).
+    #[command(subcommand)]
+    Testnet(testnet::TestnetCommand),
     /// Manage the encrypted keys of the local keystore.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -97,6 +101,7 @@ async fn main() -> ExitCode {
 async fn run(command: Command) -> eyre::Result<()> {
     match command {
         Command::Node(args) => node_cmd::run(args).await,
+        Command::Testnet(command) => testnet::run(command).await,
         Command::Keys(command) => keys::run(command),
         Command::Balance(args) => balance::run(args).await,
         Command::Transfer(args) => transfer::run(*args).await,

@@ -222,7 +222,7 @@ fn print_banner(args: &NodeArgs, node: &NodeHandle) {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn wait_for_shutdown() {
+pub(crate) async fn wait_for_shutdown() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

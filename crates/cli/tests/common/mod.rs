@@ -9,6 +9,7 @@
 #![allow(dead_code)] // Each test file uses its own part of these helpers.
 
 pub(crate) mod interop;
+pub(crate) mod network;
 pub(crate) mod scenario;
 
 use serde_json::{Value, json};

@@ -46,9 +46,15 @@
 //! u64; saturating regardless). If nothing qualifies the previous set stays.
 //! A double-sign ([`slash_equivocation`]) slashes `double_sign_slash_bps` of
 //! each position at the validator (bonded + unbonding, rounded down per
-//! position), jails it for `jail_seconds` (it leaves at the next boundary
-//! and may return once block time passes `jailed_until`) and is refused a
-//! second time for the same (operator, height).
+//! position), jails it for `jail_seconds` and is refused a second time for
+//! the same (operator, height), and for any height while the validator is
+//! still jailed (one double sign, one slash: a tombstone, as Cosmos does).
+//! The set is recomputed at the end of the block that jailed it, so the
+//! double-signer stops counting from the next block; it may return once
+//! block time passes `jailed_until`. A consensus key stays bound to the
+//! operator that registered it even after that operator rotates to a new
+//! key, so evidence of what the old key signed still reaches it and no one
+//! else can take the key up.
 //!
 //! Double-sign evidence ([`double_sign`]): anyone proves a double sign with
 //! an ordinary `reportDoubleSign` transaction: a consensus key and two
@@ -64,8 +70,9 @@
 //! [`slash_equivocation`] runs with the caller as reporter and, as evidence
 //! hash, keccak256 of the two `sign bytes ‖ signature` strings, the lesser
 //! first (the same whichever order the votes come in). Any failed check
-//! reverts, changing nothing. The node builds the calldata with
-//! [`report_double_sign_call`].
+//! reverts, changing nothing. A validator reporting itself gets no
+//! reporter share (all of its slash goes to the treasury). The node builds
+//! the calldata with [`report_double_sign_call`].
 //!
 //! Storage:
 //! - `params` + 0 set flag, + 1 packed (unbonding seconds, reporter bps)

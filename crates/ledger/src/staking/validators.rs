@@ -173,6 +173,11 @@ fn active_at_slot(n: u64) -> B256 {
 fn epoch_slot() -> B256 {
     slot("epoch", &[])
 }
+/// Non-zero when a validator was jailed in the current block: the set is
+/// recomputed at its end, so a double-signer stops counting at once.
+fn jailed_now_slot() -> B256 {
+    slot("jailed.now", &[])
+}
 fn equivocation_slot(operator: &Address, height: u64) -> B256 {
     slot("equivocation", &[KeyPart::Address(operator), KeyPart::U64(height)])
 }
@@ -312,15 +317,15 @@ pub(super) fn register<S: StateView>(
         status.registered = true;
         status.store(frame, &operator)?;
     } else {
+        // On rotation the old key stays bound to this operator for good:
+        // evidence of what it signed still reaches the operator who held
+        // it, and no one else can take it up (and the blame with it).
         let old = frame.load_word(base)?;
-        if old != key {
-            if status.active {
-                revert!(
-                    "validator {operator} is in the active set; its consensus key can change \
-                     only once it is out of the set"
-                );
-            }
-            frame.store_address(key_slot(&old), Address::ZERO)?;
+        if old != key && status.active {
+            revert!(
+                "validator {operator} is in the active set; its consensus key can change only \
+                 once it is out of the set"
+            );
         }
     }
     frame.store_word(base, key)?;
@@ -430,9 +435,14 @@ pub(super) fn recompute<S: StateView>(frame: &mut Frame<'_, S>, start_block: u64
     frame.store(active_slot(), U256::from(new.len()))
 }
 
-/// Recomputes the set when `block` ends an epoch.
+/// Recomputes the set when `block` ends an epoch, or when a validator was
+/// jailed during it (a double-signer leaves the set from the next block).
 pub(super) fn end_block<S: StateView>(frame: &mut Frame<'_, S>, block: u64) -> Result<()> {
-    if !block.is_multiple_of(params(frame)?.epoch_blocks) {
+    let jailed = !frame.load(jailed_now_slot())?.is_zero();
+    if jailed {
+        frame.store(jailed_now_slot(), U256::ZERO)?;
+    }
+    if !jailed && !block.is_multiple_of(params(frame)?.epoch_blocks) {
         return Ok(());
     }
     recompute(frame, block + 1)
@@ -460,7 +470,18 @@ pub(super) fn equivocation<S: StateView>(
              {earlier})"
         );
     }
+    let now = frame.env.block.timestamp;
+    let jailed_until = Status::load(frame, &operator)?.jailed_until;
+    if jailed_until > now {
+        // As a tombstone: one double sign, one punishment. Later heights
+        // signed before the set drops it are not slashed again.
+        revert!(
+            "validator {operator} is already jailed until {jailed_until} for double-signing; \
+             evidence at height {height} is not punished again"
+        );
+    }
     frame.store_word(seen, evidence_hash)?;
+    frame.store(jailed_now_slot(), U256::from(1))?;
     let params = params(frame)?;
     let bps = U256::from(params.double_sign_slash_bps);
     let mut outcome = Equivocation::default();
@@ -529,5 +550,8 @@ pub(super) fn report_double_sign<S: StateView>(
     // Two pieces of at most 156 bytes each: 10 words to hash.
     frame.gas.charge(10 * crate::system::gas::HASH_WORD)?;
     let evidence_hash = evidence.evidence_hash(chain_id);
-    equivocation(frame, operator, height, evidence_hash, Some(reporter))
+    // A validator reporting itself gets no reporter share back: all of
+    // its slash goes to the treasury.
+    let reporter = (reporter != operator).then_some(reporter);
+    equivocation(frame, operator, height, evidence_hash, reporter)
 }
