@@ -72,11 +72,17 @@ fn assert_halted(net: &Testnet, nodes: &[usize], window: Duration) -> u64 {
 }
 
 #[test]
-fn one_of_four_validators_down_the_chain_goes_on_and_it_catches_up() {
+fn a_late_node_syncs_from_genesis_and_one_of_four_validators_down_the_chain_goes_on() {
     let _serial = serial();
     let mut net = Testnet::init(4, 1, 100);
-    net.start_all();
-    net.wait_height(&[0, 1, 2, 3, 4], 3, LIMIT);
+    for i in 0..4 {
+        net.start(i, None);
+    }
+    net.wait_height(&[0, 1, 2, 3], 4, LIMIT);
+    // A new node joins from genesis while the chain runs: block sync.
+    net.start(4, None);
+    let h = net.height(0).unwrap();
+    net.wait_height(&[4], h, LIMIT);
 
     // A transfer sent to the follower reaches a proposer (gossip) and commits everywhere.
     let hash = net.rpc(4).expect(
