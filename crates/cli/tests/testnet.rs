@@ -242,3 +242,41 @@ fn run_without_configs_says_what_to_do() {
     assert!(stderr.contains("config.toml"), "{stderr}");
     assert!(!dir.join("node0").join("node.log").exists(), "no node was started");
 }
+
+/// `openledger node --network` with a missing or broken config, or with
+/// flags that belong to the dev chain, says what is wrong and starts nothing.
+#[test]
+fn node_network_refuses_bad_configs() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let node = |args: &[&str]| {
+        let output =
+            Command::new(BINARY).args(args).stdin(Stdio::null()).output().expect("the binary runs");
+        assert!(!output.status.success(), "`{}` should have been refused", args.join(" "));
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr
+    };
+    let missing = dir.path().join("missing.toml");
+    let stderr = node(&["node", "--network", missing.to_str().unwrap()]);
+    assert!(stderr.contains("cannot read") && stderr.contains("missing.toml"), "{stderr}");
+
+    let broken = dir.path().join("config.toml");
+    std::fs::write(&broken, "moniker = \"x\"\n[p2p]\nlisten = \"nowhere\"\n").unwrap();
+    let stderr = node(&["node", "--network", broken.to_str().unwrap()]);
+    assert!(stderr.contains("config.toml"), "{stderr}");
+
+    let stderr = node(&["node", "--network", broken.to_str().unwrap(), "--dev"]);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+    let stderr = node(&["node", "--fault", "equivocate"]);
+    assert!(stderr.contains("--network"), "{stderr}");
+    // A config whose genesis does not exist.
+    succeeds(
+        &["testnet", "init", "--validators", "1", "--followers", "0"],
+        &dir.path().join("net"),
+    );
+    std::fs::remove_file(dir.path().join("net").join("genesis.json")).unwrap();
+    let config = dir.path().join("net").join("node0").join(CONFIG_FILE);
+    let stderr = node(&["node", "--network", config.to_str().unwrap()]);
+    assert!(stderr.contains("genesis"), "{stderr}");
+    assert!(!dir.path().join("net").join("node0").join("data").exists(), "nothing written");
+}

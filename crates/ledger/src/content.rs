@@ -15,7 +15,10 @@
 //! keeps) with the protocol's default parameters is a pure function of public
 //! data, so an attribution challenge asks the node for it
 //! ([`ContentSource::attribution`]) and every node holding the index gets
-//! the same answer.
+//! the same answer. A node that lacks the index can build it from the
+//! version's members ([`VersionMember`], which the ledger reads from its
+//! state on request) and their bytes, and check it against the recorded
+//! hash before answering, so no honest node has to refuse the challenge.
 
 use alloy_primitives::B256;
 
@@ -89,6 +92,25 @@ pub struct AttributionRequest<'a> {
     pub output: &'a str,
 }
 
+/// A member of a published datanet version as the chain records it: what a
+/// node needs, with the contribution bytes, to build the version's index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionMember {
+    /// The contribution id.
+    pub id: u64,
+    /// The sha256 of its bytes.
+    pub content_hash: B256,
+    /// How its bytes are parsed (the datanet's options for its format).
+    pub options: ParseOptions,
+    /// Whether it was withdrawn since the version was published.
+    pub withdrawn: bool,
+}
+
+/// The members of the requested version in acceptance order, read from the
+/// ledger's state on demand (only by a node that must build the index);
+/// `None` when the state could not be read (the ledger keeps the failure).
+pub type VersionMembers<'a> = dyn FnMut() -> Option<Vec<VersionMember>> + 'a;
+
 /// Whether a contribution is withdrawn (excluded from attribution), as the
 /// ledger's state says. (A state failure while answering is kept by the
 /// ledger, which then abandons the call.)
@@ -102,14 +124,16 @@ pub trait ContentSource {
     /// The attribution of `request.output` against the recorded index, with
     /// the protocol's default parameters and without the contributions
     /// `withdrawn` says are withdrawn: (contribution id, basis points) in
-    /// ascending id order, as a provider settles it. A source without
-    /// indexes cannot answer.
+    /// ascending id order, as a provider settles it. A source that lacks the
+    /// index may build it from `members` and their bytes (checking its hash
+    /// against the recorded one). A source without indexes cannot answer.
     fn attribution(
         &self,
         request: &AttributionRequest<'_>,
         withdrawn: &mut IsWithdrawn<'_>,
+        members: &mut VersionMembers<'_>,
     ) -> Result<Vec<(u64, u16)>, ContentProblem> {
-        let _ = withdrawn;
+        let _ = (withdrawn, members);
         Err(ContentProblem::NoIndex {
             datanet: request.datanet,
             version: request.version,

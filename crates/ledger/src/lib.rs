@@ -39,7 +39,7 @@ pub mod vesting;
 
 pub use content::{
     AttributionRequest, ContentFacts, ContentProblem, ContentSource, IsWithdrawn, NoContent,
-    ParseOptions,
+    ParseOptions, VersionMember, VersionMembers,
 };
 pub use contracts::{ContractCall, ContractError, ContractOutcome, ContractRuntime, NoContracts};
 pub use execution::{BlockOutcome, ExecutionMode, execute_block};

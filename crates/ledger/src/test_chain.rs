@@ -59,6 +59,7 @@ impl ContentSource for Blobs {
         &self,
         request: &crate::AttributionRequest<'_>,
         withdrawn: &mut crate::IsWithdrawn<'_>,
+        _members: &mut crate::VersionMembers<'_>,
     ) -> Result<Vec<(u64, u16)>, ContentProblem> {
         let no_index = ContentProblem::NoIndex {
             datanet: request.datanet,

@@ -100,6 +100,8 @@ pub struct App {
     streams: BTreeMap<(PeerId, Bytes), Vec<StreamMessage<ProposalPart>>>,
     members: Option<Members>,
     evidence: EvidenceReporter,
+    /// When the height in progress started its first round.
+    height_started: Option<(Height, std::time::Instant)>,
 }
 
 /// Why the loop stopped.
@@ -149,6 +151,7 @@ impl App {
             streams: BTreeMap::new(),
             members: None,
             evidence,
+            height_started: None,
         }
     }
 
@@ -194,6 +197,7 @@ impl App {
                 why: "staking's active set is empty".into(),
             });
         }
+        self.chain.metrics().consensus_validators.set(set.validators.len() as i64);
         let members = Members { height, set, operators };
         self.members = Some(members.clone());
         Ok(members)
@@ -218,6 +222,12 @@ impl App {
             }
             AppMsg::StartedRound { height, round, proposer, role, reply_value } => {
                 tracing::debug!(height = height.0, round = %round, %proposer, ?role, "round started");
+                let metrics = self.chain.metrics();
+                metrics.consensus_rounds.inc();
+                metrics.consensus_round.set(round.as_i64());
+                if self.height_started.is_none_or(|(h, _)| h != height) {
+                    self.height_started = Some((height, std::time::Instant::now()));
+                }
                 self.verify_pending(height).await?;
                 let seen = self
                     .candidates
@@ -317,10 +327,21 @@ impl App {
         let beneficiary = self.members()?.operators.get(&me).copied().unwrap_or_default();
         let chain = self.chain.clone();
         let max = self.config.max_block_transactions;
-        let built = tokio::task::spawn_blocking(move || chain.build_block(beneficiary, max, None))
-            .await
-            .map_err(|e| AppError::Chain(format!("building a block panicked: {e}")))?
-            .map_err(|e| AppError::Chain(format!("building block {}: {e}", height.0)))?;
+        let built =
+            match tokio::task::spawn_blocking(move || chain.build_block(beneficiary, max, None))
+                .await
+            {
+                Ok(Ok(built)) => built,
+                // No proposal this round: the others time out and move on.
+                Ok(Err(error)) => {
+                    tracing::error!(height = height.0, %error, "cannot build a block to propose");
+                    return Ok(None);
+                }
+                Err(error) => {
+                    tracing::error!(height = height.0, %error, "building a block panicked");
+                    return Ok(None);
+                }
+            };
         let hash = BlockHash(built.header().hash.0);
         let bytes = Bytes::from(wire::encode_block(&built.block()));
         tracing::info!(height = height.0, round = %round, %hash, transactions = built.transactions().len(), "proposing");
@@ -405,11 +426,13 @@ impl App {
             Ok(decoded) => BlockHash(decoded.header.hash.0),
             Err(error) => {
                 tracing::warn!(height = height.0, %publisher, %error, "undecodable proposal; ignored");
+                self.chain.metrics().proposals_dropped.inc();
                 return None;
             }
         };
         if hash != claimed {
             tracing::warn!(height = height.0, %publisher, %hash, %claimed, "proposal stream's block is not the one it signs; ignored");
+            self.chain.metrics().proposals_dropped.inc();
             return None;
         }
         let candidate = Candidate {
@@ -451,18 +474,25 @@ impl App {
                 OlContext.select_proposer(&members.set, candidate.height, candidate.round);
             if expected.address != candidate.proposer {
                 tracing::warn!(height = candidate.height.0, round = %candidate.round, claimed = %candidate.proposer, expected = %expected.address, "proposal from a validator that is not the round's proposer; dropped");
+                self.chain.metrics().proposals_dropped.inc();
                 return Ok(false);
             }
             let bytes =
                 parts_sign_bytes(self.config.chain_id, candidate.height, candidate.round, &hash);
             if !verdict(&expected.public_key, &bytes, &signature).is_valid() {
                 tracing::warn!(height = candidate.height.0, round = %candidate.round, proposer = %candidate.proposer, "proposal stream's signature does not verify; dropped");
+                self.chain.metrics().proposals_dropped.inc();
                 return Ok(false);
             }
         }
         let operator = members.operators.get(&candidate.proposer).copied();
         candidate.body =
             self.verify_bytes(candidate.height, candidate.bytes.clone(), operator).await?;
+        let metrics = self.chain.metrics();
+        match candidate.body {
+            Body::Verified(_) => metrics.proposals_valid.inc(),
+            _ => metrics.proposals_invalid.inc(),
+        };
         Ok(true)
     }
 
@@ -568,8 +598,14 @@ impl App {
             }
             Err(why) => return Err(AppError::Commit { height: height.0, hash, why }),
         }
+        if let Some((started_height, started)) = self.height_started
+            && started_height == height
+        {
+            self.chain.metrics().consensus_height_seconds.observe(started.elapsed().as_secs_f64());
+        }
         self.candidates.retain(|_, c| c.height > height);
-        self.streams.clear();
+        // Parts of later heights may already be arriving: keep those.
+        self.streams.retain(|(_, id), _| stream_height(id).is_some_and(|h| h > height.0));
         Ok(())
     }
 
@@ -648,6 +684,11 @@ impl App {
         self.candidates.insert(hash, candidate);
         Ok(valid(hash))
     }
+}
+
+/// The height a stream id names ([`stream_block`] puts it first).
+fn stream_height(id: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(id.get(..8)?.try_into().ok()?))
 }
 
 /// What consensus is told of a candidate; `None` until it is checked.

@@ -258,3 +258,90 @@ pub fn load_operator_key(path: &Path) -> Result<alloy_signer_local::PrivateKeySi
         .parse::<alloy_signer_local::PrivateKeySigner>()
         .map_err(|e| invalid(path, format!("not a hex secp256k1 key: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+moniker = "node0"
+genesis = "../genesis.json"
+datadir = "data"
+consensus_key = "consensus_key.json"
+validator = true
+operator_key = "operator.key"
+rpc = "127.0.0.1:18545"
+rpc_peers = ["http://127.0.0.1:18546"]
+
+[p2p]
+listen = "/ip4/127.0.0.1/tcp/26600"
+peers = ["/ip4/127.0.0.1/tcp/26601"]
+"#;
+
+    fn load(text: &str) -> Result<NetworkConfig, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        std::fs::write(&path, text).unwrap();
+        NetworkConfig::load(&path)
+    }
+
+    fn refused(text: &str, want: &str) {
+        let error = load(text).expect_err("refused").to_string();
+        assert!(error.contains(want), "expected {want:?} in: {error}");
+    }
+
+    #[test]
+    fn a_written_config_loads_with_paths_from_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        std::fs::write(&path, GOOD).unwrap();
+        let config = NetworkConfig::load(&path).unwrap();
+        assert_eq!(config.datadir, dir.path().join("data"));
+        assert_eq!(config.genesis, dir.path().join("../genesis.json"));
+        assert_eq!(config.operator_key, Some(dir.path().join("operator.key")));
+        assert_eq!(config.consensus, ConsensusTuning::default());
+        assert_eq!(config.peer_addrs().len(), 1);
+        // Round trip through write.
+        let again = dir.path().join("again.toml");
+        let written: NetworkConfig = toml::from_str(GOOD).unwrap();
+        written.write(&again).unwrap();
+        assert_eq!(NetworkConfig::load(&again).unwrap().moniker, "node0");
+    }
+
+    #[test]
+    fn malformed_configs_are_refused_saying_where() {
+        refused("", "missing field");
+        refused(&GOOD.replace("moniker = \"node0\"", "moniker = \"\""), "moniker");
+        refused(&format!("{GOOD}\nsurprise = 1\n"), "unknown field");
+        refused(&GOOD.replace("/ip4/127.0.0.1/tcp/26600", "not-an-address"), "p2p.listen");
+        refused(&GOOD.replace("/ip4/127.0.0.1/tcp/26601", "/ip9/x"), "p2p.peers[0]");
+        refused(&GOOD.replace("http://127.0.0.1:18546", "ftp://x"), "rpc_peers[0]");
+        refused(&GOOD.replace("127.0.0.1:18545", "localhost"), "rpc");
+        refused(&format!("{GOOD}\n[consensus]\npropose_timeout_ms = 0\n"), "propose_timeout_ms");
+        refused(&format!("{GOOD}\n[consensus]\nblock_time_ms = 999999999\n"), "block_time_ms");
+        refused(
+            &format!("{GOOD}\n[consensus]\nmax_block_transactions = 0\n"),
+            "max_block_transactions",
+        );
+        refused(&format!("{GOOD}\n[consensus]\nmystery_ms = 5\n"), "unknown field");
+        let missing = NetworkConfig::load(Path::new("/nonexistent/config.toml")).unwrap_err();
+        assert!(missing.to_string().contains("cannot read /nonexistent/config.toml"));
+    }
+
+    #[test]
+    fn key_files_round_trip_and_bad_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONSENSUS_KEY_FILE);
+        let key = generate_consensus_key();
+        write_consensus_key(&path, &key).unwrap();
+        let back = load_consensus_key(&path).unwrap();
+        assert_eq!(consensus_public_key(&back), consensus_public_key(&key));
+        std::fs::write(&path, "{\"type\":\"tendermint/PrivKeyEd25519\",\"value\":\"!!\"}").unwrap();
+        assert!(load_consensus_key(&path).unwrap_err().to_string().contains("ed25519 key file"));
+        let operator = dir.path().join(OPERATOR_KEY_FILE);
+        std::fs::write(&operator, "0x1234").unwrap();
+        assert!(load_operator_key(&operator).unwrap_err().to_string().contains("secp256k1"));
+        std::fs::write(&operator, format!("{}\n", B256::repeat_byte(7))).unwrap();
+        assert!(load_operator_key(&operator).is_ok());
+    }
+}

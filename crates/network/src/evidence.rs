@@ -45,13 +45,20 @@ impl EvidenceReporter {
             for (a, b) in doubles {
                 let height = a.message.height.0;
                 tracing::warn!(validator = %address, height, round = %a.message.round, "validator double-signed");
-                let fresh =
-                    self.reported.lock().expect("never poisoned").insert((address.0, height));
+                let fresh = {
+                    let mut reported = self.reported.lock().expect("never poisoned");
+                    if reported.len() >= 65_536 {
+                        // Old reports are on chain by now; the ledger refuses repeats anyway.
+                        reported.clear();
+                    }
+                    reported.insert((address.0, height))
+                };
                 if !fresh {
                     continue;
                 }
                 match self.submit(a, b) {
                     Ok(Some(hash)) => {
+                        self.chain.metrics().evidence_reported.inc();
                         tracing::info!(validator = %address, height, tx = %hash, "double-sign evidence sent to staking")
                     }
                     Ok(None) => {}

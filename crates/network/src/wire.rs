@@ -112,7 +112,8 @@ mod tests {
             (vec![], "block:"),
             (vec![0xc0], "block header"),
             (vec![0x80], "not one RLP list"),
-            (vec![0xc3, 0x01, 0x02], "not one RLP list"),
+            (vec![0xc3, 0x01, 0x02], "block:"),
+            (vec![0xc1, 0x01, 0x02], "not one RLP list"),
         ] {
             let error = decode_block(&bytes).unwrap_err();
             assert!(error.contains(want), "{bytes:?}: {error}");

@@ -89,6 +89,13 @@ async fn four_validators_and_a_follower_commit_the_same_blocks() {
             assert!(certificate.commit_signatures.len() >= 3, "+2/3 of 4 signed block {h}");
         }
     }
+    // The consensus metrics move.
+    let metrics = nodes[0].chain.metrics();
+    assert!(metrics.consensus_rounds.get() >= height);
+    assert_eq!(metrics.consensus_validators.get(), 4);
+    let verified: u64 = nodes.iter().map(|n| n.chain.metrics().proposals_valid.get()).sum();
+    assert!(verified >= height, "{verified} proposals verified over {height} heights");
+    assert_eq!(nodes.iter().map(|n| n.chain.metrics().proposals_invalid.get()).sum::<u64>(), 0);
     for node in nodes {
         node.stop().await;
     }

@@ -298,6 +298,22 @@ pub enum FetchError {
     /// The local store could not be read.
     #[error(transparent)]
     Store(#[from] BlobError),
+    /// The peers did not give the blob within the caller's budget.
+    #[error("blob {hash} could not be fetched from the peers within {budget:?}")]
+    OutOfTime {
+        /// The blob.
+        hash: B256,
+        /// The time allowed for all peers together.
+        budget: std::time::Duration,
+    },
+    /// No thread or runtime could be started to fetch it.
+    #[error("blob {hash} could not be fetched: {reason}")]
+    Runtime {
+        /// The blob.
+        hash: B256,
+        /// What failed.
+        reason: String,
+    },
 }
 
 fn summary(failures: &[(crate::gossip::PeerUrl, PeerFetchError)]) -> String {
@@ -310,6 +326,10 @@ type FetchClient = hyper_util::client::legacy::Client<
     hyper_util::client::legacy::connect::HttpConnector,
     http_body_util::Empty<Bytes>,
 >;
+
+fn fetch_client() -> FetchClient {
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http()
+}
 
 /// Fetches blobs this node lacks from its peers, in the order given,
 /// verifying each against its name before it is stored.
@@ -340,10 +360,7 @@ impl BlobFetcher {
         blobs: Arc<BlobStore>,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Self {
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http();
-        Self { peers, blobs, client, timeout: Self::TIMEOUT, metrics }
+        Self { peers, blobs, client: fetch_client(), timeout: Self::TIMEOUT, metrics }
     }
 
     /// The same fetcher, giving each peer at most `timeout`.
@@ -361,6 +378,57 @@ impl BlobFetcher {
     /// Bytes that do not hash to `hash`, or exceed the store's limit, are
     /// refused and the next peer is asked.
     pub async fn fetch(&self, hash: B256) -> Result<u64, FetchError> {
+        self.fetch_with(&self.client, hash).await
+    }
+
+    /// [`Self::fetch`] for a caller that cannot await (a block being
+    /// executed): the fetch runs on a thread of its own, with its own
+    /// runtime and connections (so it never waits on the caller's runtime,
+    /// whatever its flavour), for at most `budget` over all peers. Blocks
+    /// the calling thread meanwhile (inside a multi-threaded runtime, through
+    /// [`tokio::task::block_in_place`]).
+    pub fn fetch_blocking(
+        &self,
+        hash: B256,
+        budget: std::time::Duration,
+    ) -> Result<u64, FetchError> {
+        if let Some(size) = self.blobs.size(&hash)? {
+            return Ok(size);
+        }
+        if self.peers.is_empty() {
+            return Err(FetchError::NoPeers(hash));
+        }
+        let run = || {
+            std::thread::scope(|scope| {
+                let fetching = std::thread::Builder::new()
+                    .name("blob-fetch".into())
+                    .spawn_scoped(scope, || {
+                        let runtime = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .map_err(|e| FetchError::Runtime { hash, reason: e.to_string() })?;
+                        let client = fetch_client();
+                        runtime.block_on(async {
+                            tokio::time::timeout(budget, self.fetch_with(&client, hash))
+                                .await
+                                .unwrap_or(Err(FetchError::OutOfTime { hash, budget }))
+                        })
+                    })
+                    .map_err(|e| FetchError::Runtime { hash, reason: e.to_string() })?;
+                fetching.join().unwrap_or_else(|_| {
+                    Err(FetchError::Runtime { hash, reason: "the fetching thread panicked".into() })
+                })
+            })
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(run)
+            }
+            _ => run(),
+        }
+    }
+
+    async fn fetch_with(&self, client: &FetchClient, hash: B256) -> Result<u64, FetchError> {
         if let Some(size) = self.blobs.size(&hash)? {
             return Ok(size);
         }
@@ -369,7 +437,8 @@ impl BlobFetcher {
         }
         let mut failures = Vec::new();
         for peer in &self.peers {
-            let attempt = tokio::time::timeout(self.timeout, self.fetch_from(peer, hash)).await;
+            let attempt =
+                tokio::time::timeout(self.timeout, self.fetch_from(client, peer, hash)).await;
             let error = match attempt {
                 Ok(Ok(size)) => {
                     self.metrics.blobs_fetched.inc();
@@ -388,6 +457,7 @@ impl BlobFetcher {
 
     async fn fetch_from(
         &self,
+        client: &FetchClient,
         peer: &crate::gossip::PeerUrl,
         hash: B256,
     ) -> Result<u64, PeerFetchError> {
@@ -398,7 +468,7 @@ impl BlobFetcher {
             .parse()
             .map_err(|e| PeerFetchError::Unreachable(format!("bad URL: {e}")))?;
         let response =
-            self.client.get(uri).await.map_err(|e| PeerFetchError::Unreachable(sentence(&e)))?;
+            client.get(uri).await.map_err(|e| PeerFetchError::Unreachable(sentence(&e)))?;
         if response.status() != StatusCode::OK {
             return Err(PeerFetchError::Status(response.status()));
         }

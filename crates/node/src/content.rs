@@ -17,7 +17,7 @@ use ol_attribution::{
 };
 use ol_ledger::{
     AttributionRequest, ContentFacts, ContentProblem, ContentSource, IsWithdrawn, ParseOptions,
-    StateView,
+    StateView, VersionMembers,
     datanets::{DATANETS, DatanetsReader, IDatanets, parse_options},
     inference::challenge::settlement_vector,
 };
@@ -171,6 +171,57 @@ impl IndexedContent {
     }
 }
 
+impl IndexedContent {
+    /// Builds the index `request` names from the version's `members` (the
+    /// index service's deterministic build), fetching missing bytes from the
+    /// peers first, and returns it if its hash is the recorded one.
+    fn build_index(
+        &self,
+        request: &AttributionRequest<'_>,
+        key: &crate::indexes::IndexKey,
+        tokenizer: &Tokenizer,
+        members: &mut VersionMembers<'_>,
+    ) -> Result<Arc<ol_attribution::index::Index>, String> {
+        let started = std::time::Instant::now();
+        let members = members().ok_or("the version's contributions could not be read")?;
+        let blobs = self.indexes.blobs();
+        let deadline = started + FETCH_BUDGET;
+        for member in members.iter().filter(|m| !m.withdrawn) {
+            let hash = member.content_hash;
+            if blobs.size(&hash).map_err(|e| e.to_string())?.is_some() {
+                continue;
+            }
+            let Some(fetcher) = &self.fetcher else {
+                return Err(format!(
+                    "the bytes of contribution {} ({hash}) are not stored here and this node has no peers",
+                    member.id
+                ));
+            };
+            let budget = deadline.saturating_duration_since(std::time::Instant::now());
+            fetcher.fetch_blocking(hash, budget).map_err(|e| e.to_string())?;
+        }
+        let (documents, _) =
+            crate::indexes::member_documents(blobs, &members).map_err(|e| e.to_string())?;
+        let index = self
+            .indexes
+            .build_now(key, tokenizer, &documents, request.index_hash)
+            .map_err(|e| e.to_string())?;
+        let hash = format!("0x{}", index.index_hash());
+        if hash != request.index_hash.to_string() {
+            return Err(format!(
+                "the index built from the version's contributions has hash {hash}, but the chain records {}",
+                request.index_hash
+            ));
+        }
+        tracing::info!(
+            datanet = request.datanet, version = request.version, %hash,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "built the attribution index a challenge needs"
+        );
+        Ok(index)
+    }
+}
+
 impl ContentSource for IndexedContent {
     fn facts(&self, hash: B256, options: &ParseOptions) -> Result<ContentFacts, ContentProblem> {
         self.facts.facts(hash, options)
@@ -180,6 +231,7 @@ impl ContentSource for IndexedContent {
         &self,
         request: &AttributionRequest<'_>,
         withdrawn: &mut IsWithdrawn<'_>,
+        members: &mut VersionMembers<'_>,
     ) -> Result<Vec<(u64, u16)>, ContentProblem> {
         let no_index = || ContentProblem::NoIndex {
             datanet: request.datanet,
@@ -187,12 +239,23 @@ impl ContentSource for IndexedContent {
             index_hash: request.index_hash,
         };
         let key = (request.datanet, request.version, request.tokenizer.to_string());
-        let index =
-            self.indexes.checked_index(&key, Some(request.index_hash)).map_err(|error| {
-                tracing::warn!(%error, "cannot recompute an attribution");
-                no_index()
-            })?;
         let tokenizer = Tokenizer::by_name(request.tokenizer).map_err(|_| no_index())?;
+        let index = match self.indexes.checked_index(&key, Some(request.index_hash)) {
+            Ok(index) => index,
+            Err(error) => {
+                tracing::info!(
+                    datanet = request.datanet, version = request.version, %error,
+                    "no usable attribution index to judge a challenge; building it from the version's contributions"
+                );
+                self.build_index(request, &key, &tokenizer, members).map_err(|error| {
+                    tracing::warn!(
+                        datanet = request.datanet, version = request.version, %error,
+                        "cannot recompute an attribution"
+                    );
+                    no_index()
+                })?
+            }
+        };
         let excluded: BTreeSet<u64> = index.contributions().filter(|id| withdrawn(*id)).collect();
         let tokens = tokenizer.encode(request.output);
         let result = attribute(&index, &tokens, &AttributionParams::default(), &excluded);
@@ -272,5 +335,147 @@ pub fn forget_released(store: &Store, content: &dyn NodeContent, receipts: &[Rec
         if matches!(DatanetsReader::new(&snapshot).live_references(hash), Ok(0)) {
             content.forget(hash);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indexes::{IndexService, member_documents};
+    use ol_ledger::VersionMember;
+    use ol_storage::blob_hash;
+
+    const FIRST: &[u8] = b"The harbour master logs every ship that passes the lamp at night.\n";
+    const SECOND: &[u8] = b"Fishing boats return at dawn with nets full of silver herring.\n";
+    const OUTPUT: &str = "every ship that passes the lamp at night and boats return at dawn";
+
+    fn members() -> Vec<VersionMember> {
+        let options =
+            ParseOptions { format: 0, jsonl_field: "text".into(), csv_column: "text".into() };
+        [(1, FIRST), (2, SECOND)]
+            .into_iter()
+            .map(|(id, bytes)| VersionMember {
+                id,
+                content_hash: blob_hash(bytes),
+                options: options.clone(),
+                withdrawn: false,
+            })
+            .collect()
+    }
+
+    /// A node's blob store (holding `bytes`) and index service under `dir`.
+    fn node(dir: &std::path::Path, bytes: &[&[u8]]) -> (Arc<BlobStore>, Arc<IndexService>) {
+        let blobs = Arc::new(BlobStore::open(dir.join("blobs")).expect("a blob store"));
+        for bytes in bytes {
+            blobs.put(None, bytes).expect("stored");
+        }
+        let indexes = Arc::new(IndexService::new(dir.join("indexes"), blobs.clone()));
+        (blobs, indexes)
+    }
+
+    fn key() -> crate::indexes::IndexKey {
+        (1, 1, "byte".to_string())
+    }
+
+    /// The hash of the index the index service builds from `members()`.
+    fn prebuilt(indexes: &IndexService) -> B256 {
+        let (documents, _) = member_documents(indexes.blobs(), &members()).expect("documents");
+        let tokenizer = Tokenizer::by_name("byte").expect("byte tokenizer");
+        let index = indexes.build_now(&key(), &tokenizer, &documents, B256::ZERO).expect("built");
+        format!("0x{}", index.index_hash()).parse().expect("a hash")
+    }
+
+    fn attribute_with(
+        content: &IndexedContent,
+        index_hash: B256,
+    ) -> (Result<Vec<(u64, u16)>, ContentProblem>, usize) {
+        let request = AttributionRequest {
+            datanet: 1,
+            version: 1,
+            index_hash,
+            tokenizer: "byte",
+            output: OUTPUT,
+        };
+        let mut asked = 0;
+        let mut read_members = || {
+            asked += 1;
+            Some(members())
+        };
+        let result = content.attribution(&request, &mut |_| false, &mut read_members);
+        (result, asked)
+    }
+
+    #[test]
+    fn a_missing_index_is_built_from_the_version_and_answers_the_same() {
+        let with_index = tempfile::tempdir().expect("temp dir");
+        let (blobs, indexes) = node(with_index.path(), &[FIRST, SECOND]);
+        let hash = prebuilt(&indexes);
+        let (expected, asked) = attribute_with(&IndexedContent::new(blobs, indexes), hash);
+        let expected = expected.expect("a node holding the index answers");
+        assert_eq!(asked, 0, "a node holding the index does not read the members");
+        assert!(expected.len() == 2, "both contributions are credited: {expected:?}");
+
+        let without = tempfile::tempdir().expect("temp dir");
+        let (blobs, indexes) = node(without.path(), &[FIRST, SECOND]);
+        let content = IndexedContent::new(blobs, indexes.clone());
+        let (built, asked) = attribute_with(&content, hash);
+        assert_eq!(built.expect("the index is built on demand"), expected);
+        assert_eq!(asked, 1);
+        // Kept: later calls and the RPCs see it.
+        let status = indexes.status(&key());
+        assert_eq!(status.state, "ready");
+        assert_eq!(status.index_hash, Some(hash.to_string()));
+        let (again, asked) = attribute_with(&content, hash);
+        assert_eq!((again.expect("answers"), asked), (expected, 0));
+    }
+
+    #[test]
+    fn an_index_that_cannot_be_built_or_differs_answers_no_index() {
+        let with_index = tempfile::tempdir().expect("temp dir");
+        let (_, indexes) = node(with_index.path(), &[FIRST, SECOND]);
+        let hash = prebuilt(&indexes);
+
+        // Another recorded hash: built, but refused.
+        let other = tempfile::tempdir().expect("temp dir");
+        let (blobs, indexes) = node(other.path(), &[FIRST, SECOND]);
+        let (result, _) =
+            attribute_with(&IndexedContent::new(blobs, indexes), B256::repeat_byte(7));
+        assert!(matches!(result, Err(ContentProblem::NoIndex { .. })), "{result:?}");
+
+        // Bytes missing and no peers.
+        let lacking = tempfile::tempdir().expect("temp dir");
+        let (blobs, indexes) = node(lacking.path(), &[FIRST]);
+        let (result, _) = attribute_with(&IndexedContent::new(blobs, indexes.clone()), hash);
+        assert!(matches!(result, Err(ContentProblem::NoIndex { .. })), "{result:?}");
+        assert_eq!(indexes.status(&key()).state, "absent");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn missing_bytes_are_fetched_from_a_peer_to_build_the_index() {
+        use axum::{Router, extract::Path, routing::get};
+        let with_index = tempfile::tempdir().expect("temp dir");
+        let (peer_blobs, indexes) = node(with_index.path(), &[FIRST, SECOND]);
+        let hash = prebuilt(&indexes);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let address = listener.local_addr().expect("a bound address");
+        let app = Router::new().route(
+            "/blobs/{hash}",
+            get(move |Path(name): Path<String>| async move {
+                let hash = crate::blobs::parse_hash(&name).expect("a blob name");
+                peer_blobs.get(&hash).expect("reads").expect("the peer holds it")
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let lacking = tempfile::tempdir().expect("temp dir");
+        let (blobs, indexes) = node(lacking.path(), &[FIRST]);
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let fetcher = crate::blobs::BlobFetcher::new(vec![address.into()], blobs.clone(), metrics);
+        let content = IndexedContent::new(blobs.clone(), indexes).with_fetcher(Arc::new(fetcher));
+        // Called from the runtime, as block execution is.
+        let (result, asked) = attribute_with(&content, hash);
+        assert_eq!(asked, 1);
+        assert_eq!(result.expect("built after fetching").len(), 2);
+        assert!(blobs.contains(&blob_hash(SECOND)).expect("reads"));
     }
 }

@@ -5,7 +5,9 @@
 //! (in acceptance order) from the chain and their bytes from the blob store,
 //! parses them with the datanet's options and builds the suffix-array index
 //! on a background thread, reporting progress ([`BuildStatus`]); one build
-//! runs at a time. Queries open an index once and keep it memory-mapped;
+//! runs at a time. An attribution challenge on a node without the index
+//! builds it synchronously ([`IndexService::build_now`]) from the same
+//! documents ([`member_documents`]), so the hash is the same. Queries open an index once and keep it memory-mapped;
 //! when the chain records an index hash for the version, an index whose hash
 //! differs is refused (rebuild it). A contribution withdrawn after the
 //! version was published stays in the index files but is excluded from
@@ -20,8 +22,8 @@ use ol_attribution::{
     tokenizer::Tokenizer,
 };
 use ol_ledger::{
-    StateView,
-    datanets::{DatanetsReader, Status, parse_options},
+    StateView, VersionMember,
+    datanets::{DatanetsReader, Status},
     system::CallError,
 };
 use ol_storage::BlobStore;
@@ -30,6 +32,10 @@ use std::{
     path::PathBuf,
     sync::{Arc, Mutex},
 };
+
+/// Longest [`IndexService::build_now`] waits for a background build of the
+/// same index.
+const BUILD_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Which index: datanet, version, tokenizer name.
 pub type IndexKey = (u64, u32, String);
@@ -136,28 +142,41 @@ pub fn version_documents<S: StateView>(
     version: u32,
 ) -> Result<VersionDocuments, IndexServiceError> {
     let mut reader = DatanetsReader::new(state);
-    let Some(config) = reader.datanet(datanet)?.map(|d| d.config) else {
+    if reader.datanet(datanet)?.is_none() {
         return Err(IndexServiceError::Refused(format!("datanet {datanet} does not exist")));
-    };
+    }
     let Some(record) = reader.version(datanet, version)? else {
         return Err(IndexServiceError::Refused(format!(
             "datanet {datanet} has no published version {version}"
         )));
     };
+    let members = reader.version_member_records(datanet, version)?.ok_or_else(|| {
+        IndexServiceError::Refused(format!(
+            "a contribution of datanet {datanet} version {version} is missing"
+        ))
+    })?;
+    let (documents, withdrawn) = member_documents(blobs, &members)?;
+    let recorded = (record.indexHash != B256::ZERO).then_some(record.indexHash);
+    Ok(VersionDocuments { documents, withdrawn, recorded })
+}
+
+/// The documents of a version's `members` (in their order) from `blobs`,
+/// and the withdrawn members. A withdrawn member whose bytes are forgotten
+/// is left out; any other member whose bytes are missing is an error.
+pub fn member_documents(
+    blobs: &BlobStore,
+    members: &[VersionMember],
+) -> Result<(Vec<Document>, BTreeSet<u64>), IndexServiceError> {
     let mut documents = Vec::new();
     let mut withdrawn = BTreeSet::new();
-    for id in reader.version_members(datanet, version)? {
-        let contribution = reader
-            .contribution(id)?
-            .ok_or_else(|| IndexServiceError::Refused(format!("contribution {id} is missing")))?;
-        let is_withdrawn = contribution.status == Status::Withdrawn;
-        if is_withdrawn {
+    for member in members {
+        let (id, hash) = (member.id, member.content_hash);
+        if member.withdrawn {
             withdrawn.insert(id);
         }
-        let hash = contribution.contentHash;
         let bytes = match blobs.get(&hash) {
             Ok(Some(bytes)) => bytes,
-            Ok(None) if is_withdrawn => continue,
+            Ok(None) if member.withdrawn => continue,
             Ok(None) => {
                 return Err(IndexServiceError::Refused(format!(
                     "the bytes of contribution {id} ({hash}) are not in this node's blob store"
@@ -165,19 +184,19 @@ pub fn version_documents<S: StateView>(
             }
             Err(error) => return Err(IndexServiceError::Refused(error.to_string())),
         };
-        let options = parse_options(&config, contribution.format);
-        let format = parsing::Format::try_from(options.format).map_err(|_| {
+        let format = parsing::Format::try_from(member.options.format).map_err(|_| {
             IndexServiceError::Refused(format!("contribution {id} has an unknown format"))
         })?;
-        let parse =
-            FormatOptions { jsonl_field: options.jsonl_field, csv_column: options.csv_column };
+        let parse = FormatOptions {
+            jsonl_field: member.options.jsonl_field.clone(),
+            csv_column: member.options.csv_column.clone(),
+        };
         let rows = parsing::parse(&bytes, format, &parse).map_err(|error| {
             IndexServiceError::Refused(format!("contribution {id} does not parse: {error}"))
         })?;
         documents.push(Document { id, rows });
     }
-    let recorded = (record.indexHash != B256::ZERO).then_some(record.indexHash);
-    Ok(VersionDocuments { documents, withdrawn, recorded })
+    Ok((documents, withdrawn))
 }
 
 fn phase_name(phase: BuildPhase) -> &'static str {
@@ -266,19 +285,34 @@ impl IndexService {
     }
 
     fn run_build(&self, key: IndexKey, tokenizer: Tokenizer, documents: Vec<Document>) {
-        let dir = self.path(&key);
+        let status = match self.build(&key, &tokenizer, &documents) {
+            Ok(index) => BuildStatus::ready(&index),
+            Err(error) => BuildStatus::failed(error.to_string()),
+        };
+        lock(&self.builds).insert(key, status);
+    }
+
+    /// Builds `key` from `documents` on this thread (the build the
+    /// background thread runs), opens it and keeps it open.
+    fn build(
+        &self,
+        key: &IndexKey,
+        tokenizer: &Tokenizer,
+        documents: &[Document],
+    ) -> Result<Arc<Index>, IndexError> {
+        let dir = self.path(key);
         let started = std::time::Instant::now();
         tracing::info!(datanet = key.0, version = key.1, tokenizer = %key.2, documents = documents.len(), "building attribution index");
         let mut report = |progress: BuildProgress| {
-            if let Some(status) = lock(&self.builds).get_mut(&key) {
+            if let Some(status) = lock(&self.builds).get_mut(key) {
                 status.phase = Some(phase_name(progress.phase).into());
                 status.done = progress.done;
                 status.total = progress.total;
             }
         };
         let result =
-            build_index(&dir, &tokenizer, &documents, &mut report).and_then(|_| Index::open(&dir));
-        let status = match result {
+            build_index(&dir, tokenizer, documents, &mut report).and_then(|_| Index::open(&dir));
+        match result {
             Ok(index) => {
                 tracing::info!(
                     datanet = key.0,
@@ -288,16 +322,66 @@ impl IndexService {
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "attribution index ready"
                 );
-                let status = BuildStatus::ready(&index);
-                lock(&self.open).insert(key.clone(), Arc::new(index));
-                status
+                let index = Arc::new(index);
+                lock(&self.open).insert(key.clone(), index.clone());
+                Ok(index)
             }
             Err(error) => {
                 tracing::warn!(datanet = key.0, version = key.1, %error, "index build failed");
-                BuildStatus::failed(error.to_string())
+                Err(error)
             }
+        }
+    }
+
+    /// Builds `key` from `documents` now, on the calling thread, whatever
+    /// other build runs (an attribution challenge needs the index to judge
+    /// the block being executed). Waits for a background build of the same
+    /// index to finish first, and uses its result when it has `expected`'s
+    /// hash. The result is kept open and reported by [`Self::status`].
+    pub fn build_now(
+        &self,
+        key: &IndexKey,
+        tokenizer: &Tokenizer,
+        documents: &[Document],
+        expected: B256,
+    ) -> Result<Arc<Index>, IndexServiceError> {
+        let waited = std::time::Instant::now();
+        loop {
+            let mut builds = lock(&self.builds);
+            let building = builds.get(key).is_some_and(|status| status.state == "building");
+            if !building {
+                builds.insert(
+                    key.clone(),
+                    BuildStatus {
+                        state: "building".into(),
+                        phase: Some("tokenize".into()),
+                        total: documents.len() as u64,
+                        ..BuildStatus::absent()
+                    },
+                );
+                break;
+            }
+            drop(builds);
+            if waited.elapsed() > BUILD_WAIT {
+                return Err(IndexServiceError::Refused(format!(
+                    "the {} index of datanet {} version {} has been building for over {BUILD_WAIT:?}",
+                    key.2, key.0, key.1
+                )));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if let Ok(index) = self.checked_index(key, Some(expected)) {
+            lock(&self.builds).insert(key.clone(), BuildStatus::ready(&index));
+            return Ok(index);
+        }
+        lock(&self.open).remove(key);
+        let result = self.build(key, tokenizer, documents);
+        let status = match &result {
+            Ok(index) => BuildStatus::ready(index),
+            Err(error) => BuildStatus::failed(error.to_string()),
         };
-        lock(&self.builds).insert(key, status);
+        lock(&self.builds).insert(key.clone(), status);
+        Ok(result?)
     }
 
     /// The open index of `key`.

@@ -233,9 +233,12 @@ async fn start(
         Arc::new(indexes::IndexService::new(config.datadir.join("indexes"), blobs.clone()));
     let mut content = content::IndexedContent::new(blobs.clone(), indexes.clone());
     let mut gossip = None;
+    let mut fetcher = None;
     if !config.peers.is_empty() {
-        let fetcher = blobs::BlobFetcher::new(config.peers.clone(), blobs.clone(), metrics.clone());
-        content = content.with_fetcher(Arc::new(fetcher));
+        let peers = blobs::BlobFetcher::new(config.peers.clone(), blobs.clone(), metrics.clone());
+        let peers = Arc::new(peers);
+        content = content.with_fetcher(peers.clone());
+        fetcher = Some(peers);
         gossip = Some(gossip::TxGossip::start(
             &config.peers,
             gossip::GossipConfig::default(),
@@ -266,8 +269,11 @@ async fn start(
         filters: Default::default(),
     };
     if let Some(serving) = config.serving.clone() {
-        let server =
+        let mut server =
             serving::ModelServer::new(context.clone(), serving).map_err(NodeError::Serving)?;
+        if let Some(fetcher) = &fetcher {
+            server = server.with_fetcher(fetcher.clone());
+        }
         tracing::info!(provider = %server.provider(), "serving models over /v1");
         provider = Some(server.provider());
         context.inference = Some(Arc::new(Arc::new(server)));

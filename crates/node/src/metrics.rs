@@ -49,6 +49,24 @@ pub struct Metrics {
     pub blobs_fetched: Counter,
     /// Blob fetches from a peer that failed (unreachable, wrong or too many bytes).
     pub blob_fetch_failed: Counter,
+    /// Validator network: consensus rounds started (more than one per
+    /// height means a proposer was down or late).
+    pub consensus_rounds: Counter,
+    /// Validator network: the round of the height in progress.
+    pub consensus_round: Gauge,
+    /// Validator network: members of the current validator set.
+    pub consensus_validators: Gauge,
+    /// Validator network: proposals received and verified valid.
+    pub proposals_valid: Counter,
+    /// Validator network: proposals received that failed verification.
+    pub proposals_invalid: Counter,
+    /// Validator network: proposal streams dropped (not from the round's
+    /// proposer, bad signature, undecodable).
+    pub proposals_dropped: Counter,
+    /// Validator network: double-sign reports this node sent to staking.
+    pub evidence_reported: Counter,
+    /// Validator network: seconds from a height's first round to its decision.
+    pub consensus_height_seconds: Histogram,
 }
 
 impl Default for Metrics {
@@ -82,6 +100,55 @@ impl Metrics {
         let gossip_dropped = Counter::default();
         let blobs_fetched = Counter::default();
         let blob_fetch_failed = Counter::default();
+        let consensus_rounds = Counter::default();
+        let consensus_round = Gauge::default();
+        let consensus_validators = Gauge::default();
+        let proposals_valid = Counter::default();
+        let proposals_invalid = Counter::default();
+        let proposals_dropped = Counter::default();
+        let evidence_reported = Counter::default();
+        let consensus_height_seconds =
+            Histogram::new([0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0]);
+        registry.register(
+            "consensus_rounds",
+            "Consensus rounds started (validator network)",
+            consensus_rounds.clone(),
+        );
+        registry.register(
+            "consensus_round",
+            "Round of the height in progress (validator network)",
+            consensus_round.clone(),
+        );
+        registry.register(
+            "consensus_validators",
+            "Members of the current validator set",
+            consensus_validators.clone(),
+        );
+        registry.register(
+            "consensus_proposals_valid",
+            "Proposals received and verified valid",
+            proposals_valid.clone(),
+        );
+        registry.register(
+            "consensus_proposals_invalid",
+            "Proposals received that failed verification",
+            proposals_invalid.clone(),
+        );
+        registry.register(
+            "consensus_proposals_dropped",
+            "Proposal streams dropped: not from the round's proposer, bad signature, undecodable",
+            proposals_dropped.clone(),
+        );
+        registry.register(
+            "consensus_evidence_reported",
+            "Double-sign reports sent to staking",
+            evidence_reported.clone(),
+        );
+        registry.register(
+            "consensus_height_seconds",
+            "Time from a height's first round to its decision",
+            consensus_height_seconds.clone(),
+        );
         registry.register(
             "gossip_forwarded",
             "Transactions a peer accepted from this node",
@@ -172,6 +239,14 @@ impl Metrics {
             gossip_dropped,
             blobs_fetched,
             blob_fetch_failed,
+            consensus_rounds,
+            consensus_round,
+            consensus_validators,
+            proposals_valid,
+            proposals_invalid,
+            proposals_dropped,
+            evidence_reported,
+            consensus_height_seconds,
         }
     }
 

@@ -11,7 +11,8 @@
 //!    provider — and caps `max_tokens` so the fee can never exceed the
 //!    authorised maximum (nor what the payer holds);
 //! 3. runs the model with `ol-models`: one [`Runtime`] per base model
-//!    (loaded from the blob store on first use) with an LRU cache of LoRA
+//!    (loaded from the blob store on first use, fetched by hash from the
+//!    peers when this node lacks them) with an LRU cache of LoRA
 //!    adapters under a memory budget, generation on a blocking thread,
 //!    text streamed as it is produced;
 //! 4. attributes the output against the first datanet version the model was
@@ -74,6 +75,9 @@ impl ServingConfig {
     }
 }
 
+/// Longest a request waits for missing weights to be fetched from peers.
+pub const WEIGHTS_FETCH_BUDGET: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// What a client sends as `payment`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -96,6 +100,8 @@ pub struct ModelServer {
     provider: PrivateKeySigner,
     config: ServingConfig,
     runtimes: Mutex<HashMap<B256, Arc<Runtime>>>,
+    /// Fetches weights this node lacks from its peers.
+    fetcher: Option<Arc<crate::blobs::BlobFetcher>>,
     /// The served models as of a block (its hash).
     served: Mutex<Option<(B256, Vec<Model>)>>,
     /// Serialises nonce choice and submission of the provider's settlements.
@@ -132,8 +138,38 @@ impl ModelServer {
             provider,
             config,
             runtimes: Mutex::new(HashMap::new()),
+            fetcher: None,
             served: Mutex::new(None),
             submitting: Mutex::new(()),
+        })
+    }
+
+    /// The same engine, fetching weights missing from the blob store from
+    /// peers with `fetcher` (verified against their hash, under the store's
+    /// size limit, within [`WEIGHTS_FETCH_BUDGET`]).
+    pub fn with_fetcher(mut self, fetcher: Arc<crate::blobs::BlobFetcher>) -> Self {
+        self.fetcher = Some(fetcher);
+        self
+    }
+
+    /// The weights blob `hash` (`what`: "weights" or "adapter weights"),
+    /// fetched from the peers when this node lacks it.
+    fn weights_blob(&self, hash: B256, what: &str) -> Result<Vec<u8>, String> {
+        let blobs = &self.context.blobs;
+        if let Some(bytes) = blobs.get(&hash).map_err(|e| e.to_string())? {
+            return Ok(bytes);
+        }
+        let Some(fetcher) = &self.fetcher else {
+            return Err(format!(
+                "the {what} {hash} are not in this node's blob store and it has no peers to fetch them from"
+            ));
+        };
+        tracing::info!(%hash, "fetching {what} from peers");
+        fetcher.fetch_blocking(hash, WEIGHTS_FETCH_BUDGET).map_err(|error| {
+            format!("the {what} {hash} are not in this node's blob store: {error}")
+        })?;
+        blobs.get(&hash).map_err(|e| e.to_string())?.ok_or_else(|| {
+            format!("the {what} {hash} were fetched but are no longer in the blob store")
         })
     }
 
@@ -201,9 +237,7 @@ impl ModelServer {
         if let Some(runtime) = lock(&self.runtimes).get(&base) {
             return Ok(runtime.clone());
         }
-        let bytes = self.context.blobs.get(&base).map_err(internal)?.ok_or_else(|| {
-            unavailable(format!("the weights {base} are not in this node's blob store"))
-        })?;
+        let bytes = self.weights_blob(base, "weights").map_err(unavailable)?;
         let model = ol_models::load_model(&bytes).map_err(|error| {
             unavailable(format!("the weights {base} cannot be loaded: {error}"))
         })?;
@@ -223,13 +257,8 @@ impl ModelServer {
         }
         let runtime = self.runtime(config.baseModel)?;
         let hash = config.weightsHash;
-        let blobs = self.context.blobs.clone();
         let adapter = runtime
-            .adapter(WeightsHash(hash.0), move || {
-                blobs.get(&hash).map_err(|e| e.to_string())?.ok_or_else(|| {
-                    format!("the adapter weights {hash} are not in this node's blob store")
-                })
-            })
+            .adapter(WeightsHash(hash.0), || self.weights_blob(hash, "adapter weights"))
             .map_err(unavailable)?;
         Ok((runtime, Some(adapter)))
     }

@@ -199,6 +199,45 @@ fn a_built_block_is_not_committed_once_the_head_moved() {
     assert!(a.chain.store().block_by_number(2).unwrap().is_none());
 }
 
+/// What a validator does: verify a proposed block without committing it
+/// (nothing written), commit it once decided with its certificate in the
+/// same write; a verified block is refused once the head moved.
+#[test]
+fn verified_blocks_commit_with_their_certificates() {
+    let (a, b) = (Node::open(), Node::open());
+    submit(&a, &transfer(0, 0, Address::repeat_byte(1), 1));
+    a.chain.seal_block(dev::DEV_PRODUCER, usize::MAX).unwrap();
+    let verified = b.chain.verify_block(a.block(1)).unwrap();
+    assert_eq!(verified.header().hash, a.block(1).header.hash);
+    assert_eq!(verified.transactions().len(), 1);
+    assert_eq!(b.chain.head().number(), 0, "verifying writes nothing");
+    assert!(b.chain.certificate(1).unwrap().is_none());
+    let header = b.chain.commit_verified(verified.clone(), Some(b"signatures")).unwrap();
+    assert_eq!(header.hash, a.block(1).header.hash);
+    assert_eq!(b.chain.certificate(1).unwrap().as_deref(), Some(&b"signatures"[..]));
+    assert_same_head(&a, &b);
+    // The same verified block again: its parent is no longer the head.
+    match b.chain.commit_verified(verified, None).unwrap_err() {
+        ImportError::ParentNotHead { number, .. } => assert_eq!(number, 1),
+        other => panic!("expected ParentNotHead, got {other}"),
+    }
+    // A block verified on a head that then moved is refused, nothing written.
+    submit(&a, &transfer(0, 1, Address::repeat_byte(1), 1));
+    a.chain.seal_block(dev::DEV_PRODUCER, usize::MAX).unwrap();
+    let stale = b.chain.verify_block(a.block(2)).unwrap();
+    b.chain.import_block(a.block(2)).unwrap();
+    assert!(matches!(
+        b.chain.commit_verified(stale, Some(b"x")),
+        Err(ImportError::ParentNotHead { .. })
+    ));
+    assert!(b.chain.certificate(2).unwrap().is_none());
+    // A block built here commits with its certificate too.
+    let built = a.chain.build_block(dev::DEV_PRODUCER, usize::MAX, None).unwrap();
+    let header = a.chain.commit_built_certified(built, b"cert 3").unwrap();
+    assert_eq!(header.number(), 3);
+    assert_eq!(a.chain.certificate(3).unwrap().as_deref(), Some(&b"cert 3"[..]));
+}
+
 /// Imports `block` into `node`, which must refuse it and stay exactly as it
 /// was: head, state, stored blocks, pool.
 fn refused(node: &Node, block: Block) -> ImportError {

@@ -124,6 +124,28 @@ impl<'a, S: StateView> DatanetsReader<'a, S> {
         records::version_members(&mut self.frame, datanet, version, 0, u64::MAX)
     }
 
+    /// The contributions of a version in acceptance order, with what is
+    /// needed to index their bytes (hash, parsing options, withdrawn);
+    /// `None` when the datanet or one of the members does not exist.
+    pub fn version_member_records(
+        &mut self,
+        datanet: u64,
+        version: u32,
+    ) -> Result<Option<Vec<crate::content::VersionMember>>, CallError> {
+        let Some(config) = self.datanet(datanet)?.map(|d| d.config) else { return Ok(None) };
+        let mut members = Vec::new();
+        for id in self.version_members(datanet, version)? {
+            let Some(contribution) = self.contribution(id)? else { return Ok(None) };
+            members.push(crate::content::VersionMember {
+                id,
+                content_hash: contribution.contentHash,
+                options: parse_options(&config, contribution.format),
+                withdrawn: contribution.status == Status::Withdrawn,
+            });
+        }
+        Ok(Some(members))
+    }
+
     /// The contributions of a datanet (any status), oldest first, from
     /// `offset`, at most `limit`.
     pub fn datanet_contributions(

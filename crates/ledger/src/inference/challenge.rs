@@ -8,7 +8,10 @@
 //! datanet version's recorded index with the protocol's default parameters
 //! (through [`ContentSource::attribution`](crate::ContentSource::attribution):
 //! a pure function of public data that every node holding the index answers
-//! identically — the same contract as contribution facts) and compares.
+//! identically — the same contract as contribution facts) and compares. A
+//! node without the index builds it from the version's members, which the
+//! ledger reads for it on request (not charged: only such a node reads
+//! them), so every honest validator gives the same verdict.
 //!
 //! Why the ledger and not a validator vote: the recomputation is
 //! deterministic and cheap next to generation (a suffix-array lookup per
@@ -310,19 +313,30 @@ fn recompute<S: StateView>(
     let content = frame.env.content;
     let state = &frame.state;
     let mut reads = 0u64;
-    let mut failure: Option<CallError> = None;
+    let failure: std::cell::RefCell<Option<CallError>> = std::cell::RefCell::new(None);
     let mut withdrawn = |id: u64| {
         reads += 1;
         match DatanetsReader::new(state).status(id) {
             Ok(status) => status == Status::Withdrawn,
             Err(error) => {
-                failure.get_or_insert(error);
+                failure.borrow_mut().get_or_insert(error);
                 false
             }
         }
     };
-    let result = content.attribution(&request, &mut withdrawn);
-    if let Some(error) = failure {
+    // Read only by a node that must build the index first, so not charged:
+    // the gas of a challenge is the same on every node.
+    let mut members = || match DatanetsReader::new(state)
+        .version_member_records(record.datanetId, record.version)
+    {
+        Ok(members) => members,
+        Err(error) => {
+            failure.borrow_mut().get_or_insert(error);
+            None
+        }
+    };
+    let result = content.attribution(&request, &mut withdrawn, &mut members);
+    if let Some(error) = failure.into_inner() {
         return Err(error);
     }
     frame.gas.charge(reads.saturating_mul(gas::LOAD))?;
