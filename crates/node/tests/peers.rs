@@ -4,7 +4,9 @@
 //! oversize bodies, a silent peer and a peer that is down are refused and
 //! store nothing. A contribution sent to a relay is sealed by a peer that
 //! fetched its bytes, and a validator importing that block fetches them
-//! before it verifies.
+//! before it verifies. A serving node on the same chain that lacks a
+//! model's weights fetches them by hash from its peer and answers; weights
+//! no peer holds are refused at once with the reason.
 
 mod common;
 
@@ -336,4 +338,194 @@ async fn a_contribution_sent_to_a_relay_is_sealed_with_bytes_fetched_from_it() {
     }
     assert_eq!(validator.head().hash, head.hash);
     assert!(blobs.contains(&hash).unwrap());
+}
+
+/// POSTs `body` to `path` of the node at `node` over HTTP/1.1; the status
+/// and the JSON body.
+async fn post_json(node: SocketAddr, path: &str, body: &Value) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.to_string();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(node).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8(response).unwrap();
+    let (head, mut rest) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut body = String::new();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let size = usize::from_str_radix(size.trim(), 16).unwrap();
+            if size == 0 {
+                break;
+            }
+            body.push_str(&tail[..size]);
+            rest = &tail[size + 2..];
+        }
+    } else {
+        body.push_str(rest);
+    }
+    (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
+}
+
+const PROVIDER: u32 = 1;
+const PAYER: u32 = 5;
+
+/// A paid completion request for `model` (id `id`), served by PROVIDER.
+fn paid_completion(model: &str, id: u64, nonce: u64, now: u64) -> Value {
+    use alloy_signer::SignerSync;
+    use ol_ledger::inference::{self, InferenceAuthorization};
+    let max_fee = U256::from(10u64).pow(U256::from(18));
+    let authorization = InferenceAuthorization {
+        modelId: id,
+        provider: address(PROVIDER),
+        maxFee: max_fee,
+        nonce: U256::from(nonce),
+        expiry: now + 3600,
+    };
+    let hash = inference::authorization_signing_hash(dev::DEV_CHAIN_ID, &authorization);
+    let signature = dev::dev_signer(PAYER).sign_hash_sync(&hash).unwrap();
+    json!({
+        "model": model,
+        "prompt": "The harbour master",
+        "max_tokens": 8,
+        "temperature": 0,
+        "payment": {
+            "payer": address(PAYER),
+            "maxFee": max_fee.to_string(),
+            "nonce": nonce,
+            "expiry": now + 3600,
+            "signature": Bytes::from(signature.as_bytes().to_vec()),
+        },
+    })
+}
+
+/// Waits until the `(datanet, version)` index of `node` is built; its hash.
+async fn index_ready(node: &Node, datanet: u64, version: u32) -> B256 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = node.ok("ol_indexStatus", vec![json!(datanet), json!(version)]).await;
+        if status["state"] == "ready" {
+            return status["indexHash"].as_str().unwrap().parse().unwrap();
+        }
+        assert!(Instant::now() < deadline, "index build too slow: {status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_serving_node_fetches_missing_weights_from_its_peer() {
+    use ol_ledger::models::{DatanetVersion, IModels, Kind, MODELS, ModelConfig};
+    let mut a = Node::start().await;
+    let call = |to, input| transaction(TxKind::Call(to), input, 10_000_000, 4_000_000_000);
+
+    // A: a datanet of one contribution, published and indexed.
+    let create = IDatanets::createDatanetCall { config: datanet_config() }.abi_encode();
+    a.succeed_from(0, call(DATANETS, create)).await;
+    let text = put_blob(&a, TEXT).await;
+    let contribute = IDatanets::contributeCall {
+        datanetId: 1,
+        contentHash: text,
+        size: TEXT.len() as u64,
+        format: Format::Text,
+        licence: String::new(),
+    };
+    a.succeed_from(2, call(DATANETS, contribute.abi_encode())).await;
+    let publish = IDatanets::publishVersionCall { datanetId: 1 };
+    a.succeed_from(0, call(DATANETS, publish.abi_encode())).await;
+    a.ok("ol_buildIndex", vec![json!(1), json!(1)]).await;
+    let index = index_ready(&a, 1, 1).await;
+    let record = IDatanets::recordIndexCall {
+        datanetId: 1,
+        version: 1,
+        indexHash: index,
+        tokenizer: "byte".into(),
+    };
+    a.succeed_from(0, call(DATANETS, record.abi_encode())).await;
+
+    // A tiny model (a few steps: only its loading matters), its weights
+    // uploaded to A only; a second model whose weights nobody holds.
+    let config = ol_models::Config::from_toml(
+        "[model]\nlayers = 1\nwidth = 32\nheads = 2\ncontext = 32\n\
+         [training]\nsteps = 3\nbatch_size = 4\nlearning_rate = 0.003\nseed = 1\nheld_out = 0.1\nwarmup_steps = 1\n",
+    )
+    .unwrap();
+    let texts: Vec<String> = (0..10).map(|_| String::from_utf8(TEXT.to_vec()).unwrap()).collect();
+    let weights = ol_models::train(&config, &texts, &mut ol_models::Silent).unwrap().weights;
+    let weights_hash = put_blob(&a, &weights).await;
+    let nowhere = blob_hash(b"weights no node holds");
+    for (name, hash) in [("harbour-tiny", weights_hash), ("harbour-lost", nowhere)] {
+        let model = ModelConfig {
+            name: name.into(),
+            baseModel: B256::ZERO,
+            trainedOn: vec![DatanetVersion { datanetId: 1, version: 1 }],
+            trainingConfigHash: B256::repeat_byte(1),
+            weightsHash: hash,
+            kind: Kind::Full,
+            inputPricePer1k: U256::from(1_000u64),
+            outputPricePer1k: U256::from(1_000u64),
+            providers: vec![address(PROVIDER)],
+        };
+        let register = IModels::registerModelCall { config: model };
+        a.succeed_from(0, call(MODELS, register.abi_encode())).await;
+    }
+
+    // B serves as PROVIDER, seals nothing, has A as its peer, and follows
+    // A's chain by importing its blocks (with the contribution bytes, so it
+    // can build the same index), but not the weights.
+    let provider_key = B256::from_slice(&dev::dev_signer(PROVIDER).to_bytes()[..]);
+    let b = Node::builder()
+        .peers(vec![a.handle.http.into()])
+        .no_seal()
+        .serving(ol_node::serving::ServingConfig::new(provider_key))
+        .start()
+        .await;
+    for number in 1..=a.handle.chain.head().number() {
+        let block = a.handle.chain.store().block_by_number(number).unwrap().unwrap();
+        for tx in &block.transactions {
+            b.handle.chain.content().fetch_missing(tx).await;
+        }
+        b.handle.chain.import_block(block).unwrap_or_else(|e| panic!("block {number}: {e}"));
+    }
+    assert_eq!(b.handle.chain.head().hash, a.handle.chain.head().hash);
+    b.ok("ol_buildIndex", vec![json!(1), json!(1)]).await;
+    assert_eq!(index_ready(&b, 1, 1).await, index);
+
+    let b_blobs = BlobStore::open(b.datadir.path().join("blobs")).unwrap();
+    assert!(!b_blobs.contains(&weights_hash).unwrap(), "B starts without the weights");
+    assert_eq!(b.ok("ol_hasBlob", vec![json!(weights_hash)]).await, json!(false));
+    let fetched_before = b.handle.chain.metrics().blobs_fetched.get();
+
+    let now = b.handle.chain.now();
+    let (status, body) =
+        post_json(b.handle.http, "/v1/completions", &paid_completion("harbour-tiny", 1, 1, now))
+            .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["attribution"]["settlement"]["modelId"], "1", "{body}");
+    assert_eq!(b_blobs.get(&weights_hash).unwrap().as_deref(), Some(&weights[..]));
+    assert_eq!(b.handle.chain.metrics().blobs_fetched.get(), fetched_before + 1);
+    // B's settlement reaches A through gossip and is sealed there.
+    let receipt = a.receipt(&body["attribution"]["settlement"]["transactionHash"]).await;
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+
+    // Weights no peer holds: refused at once with the reason, nothing stored.
+    let started = Instant::now();
+    let (status, body) =
+        post_json(b.handle.http, "/v1/completions", &paid_completion("harbour-lost", 2, 2, now))
+            .await;
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert_eq!(status, 503, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("the weights {nowhere} are not in this node's blob store"))
+            && message.contains("could not be fetched from any peer")
+            && message.contains("answered HTTP 404"),
+        "{message}"
+    );
+    stores_nothing(&b_blobs, &nowhere);
 }
