@@ -117,6 +117,29 @@ async fn gossip_between_two_peers_ends() {
     assert_eq!(gossip(&a), [0, 1, 0, 0]);
 }
 
+/// A burst of transactions goes to the peer in JSON-RPC batches, in order:
+/// every one arrives, each sender's nonces in sequence (all executable).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_is_forwarded_in_batches_and_arrives_whole() {
+    let a = Node::builder().no_seal().start().await;
+    let b = Node::builder().peers(vec![a.handle.http.into()]).no_seal().start().await;
+    let mut hashes = Vec::new();
+    for nonce in 0..20 {
+        for from in 0..10 {
+            let raw = transfer(from, nonce, 1);
+            hashes.push(b.handle.chain.submit_raw(&raw).expect("admitted"));
+        }
+    }
+    eventually("A pooled the whole burst", || a.handle.chain.pool_len() == hashes.len()).await;
+    for hash in &hashes {
+        assert!(a.handle.chain.pooled(hash).is_some());
+    }
+    assert_eq!(gossip(&b), [200, 0, 0, 0]);
+    // All of them sealable: no sender's nonces arrived out of order for good.
+    let pending = a.handle.chain.pending_nonce(&dev::dev_signer(0).address()).unwrap();
+    assert_eq!(pending, 20);
+}
+
 /// A peer whose blob route answers every name with `body`.
 async fn hostile_peer(body: fn() -> Body) -> PeerUrl {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
