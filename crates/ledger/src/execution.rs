@@ -126,44 +126,53 @@ fn route_base_fees<S: StateView>(
     if base_fees.is_zero() {
         return Ok(());
     }
-    let call_env = CallEnv { spec, block: env, caller: TREASURY, content };
-    let mut frame = system::Frame::new(&*overlay, addresses::STAKING, call_env, u64::MAX);
-    frame.gas = system::GasMeter::unlimited();
-    match crate::staking::route_base_fees(&mut frame, base_fees) {
-        Ok(()) => {
-            let changes = frame.state.into_changes();
-            overlay.extend(changes);
-            Ok(())
-        }
-        Err(system::CallError::State(error)) => Err(error),
-        // The treasury received at least these base fees in this block, so
-        // the move cannot fail; if it ever did, the fees stay with it.
-        Err(_) => Ok(()),
-    }
+    // The treasury received at least these base fees in this block, so the
+    // move cannot fail; if it ever did, the fees stay with it.
+    block_end_call(spec, overlay, env, content, TREASURY, |frame| {
+        crate::staking::route_base_fees(frame, base_fees)
+    })
 }
 
 /// At an epoch boundary (a block number that is a multiple of the governed
-/// `epoch_blocks`) recomputes the validator set for the blocks after this
-/// one; otherwise reads one parameter and changes nothing. Block-end work
-/// has no receipt, so its logs are not kept: the set is read from state.
+/// `epoch_blocks`), or after a block that jailed a validator, recomputes the
+/// validator set for the blocks after this one; otherwise reads a flag and
+/// a parameter and changes nothing. Block-end work has no receipt, so its
+/// logs are not kept: the set is read from state.
 fn end_epoch<S: StateView>(
     spec: &ChainSpec,
     overlay: &mut Overlay<S>,
     env: &BlockEnv,
     content: &dyn ContentSource,
 ) -> Result<(), StateError> {
-    let call_env = CallEnv { spec, block: env, caller: addresses::STAKING, content };
+    // The recompute only reads records and writes the set; it has no
+    // refusal to reach. Were one ever reached, the old set would stay.
+    block_end_call(spec, overlay, env, content, addresses::STAKING, |frame| {
+        crate::staking::end_block(frame, env.number)
+    })
+}
+
+/// Runs `work` as the staking contract at the end of a block, called by
+/// `caller`, without a gas limit, and lays its writes over the block's.
+/// A refusal writes nothing and is not an error (block-end work has no
+/// transaction to revert); only a state failure is.
+fn block_end_call<S: StateView>(
+    spec: &ChainSpec,
+    overlay: &mut Overlay<S>,
+    env: &BlockEnv,
+    content: &dyn ContentSource,
+    caller: Address,
+    work: impl FnOnce(&mut system::Frame<'_, Overlay<S>>) -> Result<(), system::CallError>,
+) -> Result<(), StateError> {
+    let call_env = CallEnv { spec, block: env, caller, content };
     let mut frame = system::Frame::new(&*overlay, addresses::STAKING, call_env, u64::MAX);
     frame.gas = system::GasMeter::unlimited();
-    match crate::staking::end_block(&mut frame, env.number) {
+    match work(&mut frame) {
         Ok(()) => {
             let changes = frame.state.into_changes();
             overlay.extend(changes);
             Ok(())
         }
         Err(system::CallError::State(error)) => Err(error),
-        // The recompute only reads records and writes the set; it has no
-        // refusal to reach. Were one ever reached, the old set would stay.
         Err(_) => Ok(()),
     }
 }

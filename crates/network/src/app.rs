@@ -519,14 +519,9 @@ impl App {
         }
         // Contribution bytes this node lacks are fetched from the peers by
         // hash (and checked) before the block is executed: the ledger's
-        // contribution rules read them. The fetch looks at calldata only.
+        // contribution rules read them.
         for envelope in &block.transactions {
-            let tx = ol_primitives::RecoveredTransaction {
-                envelope: envelope.clone(),
-                sender: alloy_primitives::Address::ZERO,
-                hash: *envelope.tx_hash(),
-            };
-            self.chain.content().fetch_missing(&tx).await;
+            self.chain.content().fetch_missing(envelope).await;
         }
         let chain = self.chain.clone();
         let verified = tokio::task::spawn_blocking(move || {

@@ -275,6 +275,17 @@ pub struct Vote {
 
 impl Vote {
     /// What a validator signs: everything but the extension (signed separately).
+    /// A vote without extension.
+    fn new(
+        vote_type: VoteType,
+        height: Height,
+        round: Round,
+        value: NilOrVal<BlockHash>,
+        validator_address: Address,
+    ) -> Self {
+        Self { vote_type, height, round, value, validator_address, extension: None }
+    }
+
     /// The vote's signed content, as the ledger rebuilds it for evidence.
     pub fn content(&self) -> VoteContent {
         VoteContent {
@@ -400,14 +411,7 @@ impl mc::Context for OlContext {
         value_id: NilOrVal<BlockHash>,
         address: Address,
     ) -> Vote {
-        Vote {
-            vote_type: VoteType::Prevote,
-            height,
-            round,
-            value: value_id,
-            validator_address: address,
-            extension: None,
-        }
+        Vote::new(VoteType::Prevote, height, round, value_id, address)
     }
 
     fn new_precommit(
@@ -417,13 +421,6 @@ impl mc::Context for OlContext {
         value_id: NilOrVal<BlockHash>,
         address: Address,
     ) -> Vote {
-        Vote {
-            vote_type: VoteType::Precommit,
-            height,
-            round,
-            value: value_id,
-            validator_address: address,
-            extension: None,
-        }
+        Vote::new(VoteType::Precommit, height, round, value_id, address)
     }
 }

@@ -365,7 +365,7 @@ impl Chain {
     /// [`AUTOMINE_WAIT`]; past it the hash comes back anyway.
     pub async fn submit_raw_sealed(&self, raw: &[u8]) -> Result<B256, SubmitError> {
         let tx = RecoveredTransaction::decode(raw)?;
-        self.content.fetch_missing(&tx).await;
+        self.content.fetch_missing(&tx.envelope).await;
         if !self.automine() {
             return self.submit(tx);
         }

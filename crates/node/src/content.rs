@@ -8,6 +8,7 @@
 //! before it reaches the pool. After each block, bytes that no live
 //! contribution names any more are forgotten ([`forget_released`]).
 
+use alloy_consensus::TxEnvelope;
 use alloy_primitives::B256;
 use alloy_sol_types::{SolCall, SolEvent};
 use ol_attribution::{
@@ -35,26 +36,27 @@ pub trait NodeContent: ContentSource + Send + Sync {
     /// Drops the bytes named `hash` (no live contribution names them).
     fn forget(&self, hash: B256);
 
-    /// Fetches from peers the bytes `tx` contributes, if it is a datanet
+    /// Fetches from peers the bytes `tx` contributes (its calldata is all
+    /// that is read: no sender is needed), if it is a datanet
     /// contribution whose bytes are not stored here, so that admission and
     /// execution find them. Bounded by the fetcher's timeouts; a failure is
     /// logged and left for [`check_contribution`] (or execution) to report.
     /// The default holds no peers and fetches nothing.
     fn fetch_missing<'a>(
         &'a self,
-        _tx: &'a RecoveredTransaction,
+        _tx: &'a TxEnvelope,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
         Box::pin(std::future::ready(()))
     }
 }
 
 /// The content hash a `contribute` call to the datanets contract names.
-pub fn contributed_hash(tx: &RecoveredTransaction) -> Option<B256> {
+pub fn contributed_hash(tx: &TxEnvelope) -> Option<B256> {
     use alloy_consensus::Transaction;
-    if tx.envelope.to() != Some(DATANETS) {
+    if tx.to() != Some(DATANETS) {
         return None;
     }
-    IDatanets::contributeCall::abi_decode(tx.envelope.input()).ok().map(|call| call.contentHash)
+    IDatanets::contributeCall::abi_decode(tx.input()).ok().map(|call| call.contentHash)
 }
 
 /// Holds nothing: every contribution is unavailable.
@@ -270,7 +272,7 @@ impl NodeContent for IndexedContent {
 
     fn fetch_missing<'a>(
         &'a self,
-        tx: &'a RecoveredTransaction,
+        tx: &'a TxEnvelope,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
         Box::pin(async move {
             let (Some(fetcher), Some(hash)) = (&self.fetcher, contributed_hash(tx)) else {
@@ -279,10 +281,10 @@ impl NodeContent for IndexedContent {
             match tokio::time::timeout(FETCH_BUDGET, fetcher.fetch(hash)).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(error)) => {
-                    tracing::warn!(tx = %tx.hash, %error, "contribution bytes not fetched");
+                    tracing::warn!(tx = %tx.tx_hash(), %error, "contribution bytes not fetched");
                 }
                 Err(_) => tracing::warn!(
-                    tx = %tx.hash, %hash, budget = ?FETCH_BUDGET,
+                    tx = %tx.tx_hash(), %hash, budget = ?FETCH_BUDGET,
                     "contribution bytes not fetched in time from any peer"
                 ),
             }

@@ -350,7 +350,7 @@ async fn a_contribution_sent_to_a_relay_is_sealed_with_bytes_fetched_from_it() {
     for number in 1..=head.number() {
         let block = a.handle.chain.store().block_by_number(number).unwrap().unwrap();
         for tx in &block.transactions {
-            validator.content().fetch_missing(tx).await;
+            validator.content().fetch_missing(&tx.envelope).await;
         }
         let imported =
             validator.import_block(block).unwrap_or_else(|e| panic!("block {number}: {e}"));
@@ -511,7 +511,7 @@ async fn a_serving_node_fetches_missing_weights_from_its_peer() {
     for number in 1..=a.handle.chain.head().number() {
         let block = a.handle.chain.store().block_by_number(number).unwrap().unwrap();
         for tx in &block.transactions {
-            b.handle.chain.content().fetch_missing(tx).await;
+            b.handle.chain.content().fetch_missing(&tx.envelope).await;
         }
         b.handle.chain.import_block(block).unwrap_or_else(|e| panic!("block {number}: {e}"));
     }
