@@ -279,4 +279,20 @@ fn node_network_refuses_bad_configs() {
     let stderr = node(&["node", "--network", config.to_str().unwrap()]);
     assert!(stderr.contains("genesis"), "{stderr}");
     assert!(!dir.path().join("net").join("node0").join("data").exists(), "nothing written");
+
+    // A P2P port another process holds: refused at start, not a node that
+    // runs without peers.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = taken.local_addr().expect("bound").port().to_string();
+    let net = dir.path().join("taken");
+    succeeds(
+        &["testnet", "init", "--validators", "1", "--followers", "0", "--p2p-port", &port],
+        &net,
+    );
+    let config = net.join("node0").join(CONFIG_FILE);
+    let stderr = node(&["node", "--network", config.to_str().unwrap()]);
+    assert!(stderr.contains(&format!("/ip4/127.0.0.1/tcp/{port}")), "{stderr}");
+    assert!(stderr.contains("p2p.listen"), "{stderr}");
+    assert!(!net.join("node0").join("data").exists(), "nothing written");
+    drop(taken);
 }

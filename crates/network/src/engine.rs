@@ -78,12 +78,21 @@ pub enum EngineError {
     /// The engine refused to start.
     #[error("cannot start the consensus engine: {0}")]
     Start(String),
+    /// The P2P listen address cannot be bound (taken, or not this machine's).
+    #[error("cannot listen for peers on {address} (p2p.listen): {source}")]
+    Listen {
+        /// The configured address.
+        address: String,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
 }
 
 impl MalachiteConsensus {
     /// Consensus for the node `config` describes, on chain `chain_id`:
     /// reads its keys.
     pub fn new(config: NetworkConfig, chain_id: u64) -> Result<Self, EngineError> {
+        check_listen(&config.p2p.listen)?;
         let key = load_consensus_key(&config.consensus_key)?;
         let operator = config.operator_key.as_deref().map(load_operator_key).transpose()?;
         Ok(Self {
@@ -231,6 +240,27 @@ impl MalachiteConsensus {
     }
 }
 
+/// Binds the P2P listen address once and lets it go, so that a port another
+/// process holds stops the node at start with a clear error. Malachite's
+/// network only logs a failed listen and then runs with no connections at
+/// all: the node would sit at its height, silently. Addresses other than
+/// `/ip4|ip6/…/tcp|udp/…` (a DNS name, say) are left to Malachite.
+fn check_listen(address: &str) -> Result<(), EngineError> {
+    let parts: Vec<&str> = address.split('/').collect();
+    let (ip, transport, port) = match parts.as_slice() {
+        ["", "ip4" | "ip6", ip, transport @ ("tcp" | "udp"), port, ..] => (ip, transport, port),
+        _ => return Ok(()),
+    };
+    let (Ok(ip), Ok(port)) = (ip.parse::<std::net::IpAddr>(), port.parse::<u16>()) else {
+        return Ok(());
+    };
+    let bound = match *transport {
+        "tcp" => std::net::TcpListener::bind((ip, port)).map(drop),
+        _ => std::net::UdpSocket::bind((ip, port)).map(drop),
+    };
+    bound.map_err(|source| EngineError::Listen { address: address.to_string(), source })
+}
+
 impl Consensus for MalachiteConsensus {
     fn run(self: Box<Self>, chain: Arc<Chain>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         Box::pin(async move {
@@ -276,5 +306,26 @@ impl Drop for StopOnDrop {
     fn drop(&mut self) {
         self.0.actor.stop(None);
         self.0.handle.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_listen_port_is_refused_with_the_address() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let port = taken.local_addr().expect("bound").port();
+        let address = format!("/ip4/127.0.0.1/tcp/{port}");
+        let error = check_listen(&address).expect_err("the port is taken");
+        assert!(error.to_string().contains(&address), "{error}");
+        assert!(error.to_string().contains("p2p.listen"), "{error}");
+        drop(taken);
+        check_listen(&address).expect("free again");
+        // Not this machine's address.
+        assert!(check_listen("/ip4/192.0.2.1/tcp/26600").is_err());
+        // Left to Malachite.
+        check_listen("/dns4/localhost/tcp/26600").expect("not checked");
     }
 }

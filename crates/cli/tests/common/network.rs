@@ -19,10 +19,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// `count` consecutive free loopback ports.
+/// `count` consecutive loopback ports free now, below Linux's ephemeral
+/// range (32768–60999): a port in that range may be taken meanwhile as the
+/// local end of any outgoing connection (a relay's, a peer's), and a node
+/// that cannot listen refuses to start.
 fn free_range(count: u16) -> u16 {
     for _ in 0..200 {
-        let base = 20_000 + (rand::random::<u16>() % 30_000);
+        let base = 20_000 + (rand::random::<u16>() % (12_000 - count));
         let held: Vec<_> =
             (0..count).map_while(|i| TcpListener::bind(("127.0.0.1", base + i)).ok()).collect();
         if held.len() == count as usize {

@@ -15,9 +15,22 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// A free loopback port.
+/// A loopback port free now, below Linux's ephemeral range (32768–60999):
+/// one in that range may be taken meanwhile as the local end of an outgoing
+/// connection, and a node that cannot listen refuses to start. Never the
+/// same port twice in one test process.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("loopback").local_addr().expect("bound").port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let seed = std::process::id() as usize * 7919 + given.len() * 104_729;
+    for attempt in 0..12_000 {
+        let port = 20_000 + ((seed + attempt * 7) % 12_000) as u16;
+        if !given.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.push(port);
+            return port;
+        }
+    }
+    panic!("no free loopback port in 20000..32000");
 }
 
 /// The dev accounts that operate the validators (the rest stay free for tests).
