@@ -20,7 +20,7 @@ use crate::context::{
 };
 use crate::evidence::EvidenceReporter;
 use crate::signing::{Ed25519Signer, Sig, parts_sign_bytes, verdict};
-use crate::wire::{self, MAX_BLOCK_BYTES};
+use crate::wire::{self, MAX_BLOCK_BYTES, WireBlock};
 use arc_malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
 use arc_malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
 use arc_malachitebft_app_channel::app::types::core::{
@@ -67,8 +67,9 @@ enum Body {
     Verified(Box<VerifiedBlock>),
     /// Received and refused (the reason is logged).
     Invalid,
-    /// Received for a later height; checked once the chain gets there.
-    Pending,
+    /// Received and decoded, not yet checked (one for a later height is
+    /// checked once the chain gets there).
+    Pending(Box<WireBlock>),
 }
 
 struct Candidate {
@@ -421,15 +422,16 @@ impl App {
         if height.0 <= self.head() || height.0 > self.head() + MAX_HEIGHTS_AHEAD {
             return None;
         }
-        let block = Bytes::from(block);
-        let hash = match wire::decode_block(&block) {
-            Ok(decoded) => BlockHash(decoded.header.hash.0),
+        let bytes = Bytes::from(block);
+        let block = match wire::decode_block(&bytes) {
+            Ok(block) => block,
             Err(error) => {
                 tracing::warn!(height = height.0, %publisher, %error, "undecodable proposal; ignored");
                 self.chain.metrics().proposals_dropped.inc();
                 return None;
             }
         };
+        let hash = BlockHash(block.header.hash.0);
         if hash != claimed {
             tracing::warn!(height = height.0, %publisher, %hash, %claimed, "proposal stream's block is not the one it signs; ignored");
             self.chain.metrics().proposals_dropped.inc();
@@ -441,8 +443,8 @@ impl App {
             valid_round,
             proposer,
             signature: Some(signature),
-            bytes: block,
-            body: Body::Pending,
+            bytes,
+            body: Body::Pending(Box::new(block)),
         };
         Some((hash, candidate))
     }
@@ -460,8 +462,8 @@ impl App {
         Ok(value)
     }
 
-    /// Checks a candidate of height head + 1: that the round's proposer
-    /// signed it (false: drop it), then its block. The body becomes
+    /// Checks a pending candidate of height head + 1: that the round's
+    /// proposer signed it (false: drop it), then its block. The body becomes
     /// `Verified` or `Invalid`.
     async fn check(
         &mut self,
@@ -486,8 +488,10 @@ impl App {
             }
         }
         let operator = members.operators.get(&candidate.proposer).copied();
-        candidate.body =
-            self.verify_bytes(candidate.height, candidate.bytes.clone(), operator).await?;
+        candidate.body = match std::mem::replace(&mut candidate.body, Body::Invalid) {
+            Body::Pending(block) => self.verify(candidate.height, *block, operator).await?,
+            checked => checked,
+        };
         let metrics = self.chain.metrics();
         match candidate.body {
             Body::Verified(_) => metrics.proposals_valid.inc(),
@@ -496,21 +500,14 @@ impl App {
         Ok(true)
     }
 
-    /// Decodes and verifies a block on the head (nothing committed);
+    /// Verifies a decoded block on the head (nothing committed);
     /// `operator`, if given, must be its beneficiary.
-    async fn verify_bytes(
+    async fn verify(
         &self,
         height: Height,
-        bytes: Bytes,
+        block: WireBlock,
         operator: Option<alloy_primitives::Address>,
     ) -> Result<Body, AppError> {
-        let block = match wire::decode_block(&bytes) {
-            Ok(block) => block,
-            Err(error) => {
-                tracing::warn!(height = height.0, %error, "undecodable block");
-                return Ok(Body::Invalid);
-            }
-        };
         if let Some(operator) = operator
             && block.header.header.beneficiary != operator
         {
@@ -546,7 +543,7 @@ impl App {
         let pending: Vec<BlockHash> = self
             .candidates
             .iter()
-            .filter(|(_, c)| c.height == height && matches!(c.body, Body::Pending))
+            .filter(|(_, c)| c.height == height && matches!(c.body, Body::Pending(_)))
             .map(|(h, _)| *h)
             .collect();
         for hash in pending {
@@ -570,7 +567,15 @@ impl App {
         let body = match self.candidates.remove(&hash) {
             Some(Candidate { body: Body::Built(built), .. }) => Body::Built(built),
             Some(Candidate { body: Body::Verified(verified), .. }) => Body::Verified(verified),
-            Some(Candidate { bytes, .. }) => self.verify_bytes(height, bytes, None).await?,
+            Some(Candidate { body: Body::Pending(block), .. }) => {
+                self.verify(height, *block, None).await?
+            }
+            // Refused before: verified once more (a contribution's bytes may
+            // have arrived since), from the bytes as received.
+            Some(Candidate { bytes, .. }) => match wire::decode_block(&bytes) {
+                Ok(block) => self.verify(height, block, None).await?,
+                Err(_) => Body::Invalid,
+            },
             None => return Err(AppError::UnknownDecision { height: height.0, hash }),
         };
         let chain = self.chain.clone();
@@ -581,7 +586,7 @@ impl App {
             Body::Verified(verified) => {
                 chain.commit_verified(*verified, Some(&encoded)).map_err(|e| e.to_string())
             }
-            Body::Invalid | Body::Pending => {
+            Body::Invalid | Body::Pending(_) => {
                 Err("the block does not verify on this node".to_string())
             }
         })
@@ -631,13 +636,14 @@ impl App {
         proposer: Address,
         bytes: Bytes,
     ) -> Result<SyncedValueOutcome<OlContext>, AppError> {
-        let hash = match wire::decode_block(&bytes) {
-            Ok(block) => BlockHash(block.header.hash.0),
+        let block = match wire::decode_block(&bytes) {
+            Ok(block) => block,
             Err(error) => {
                 tracing::warn!(height = height.0, %error, "undecodable synced block");
                 return Ok(SyncedValueOutcome::PeerFault);
             }
         };
+        let hash = BlockHash(block.header.hash.0);
         let valid = |hash| {
             SyncedValueOutcome::Verdict(ProposedValue {
                 height,
@@ -663,7 +669,7 @@ impl App {
         if height.0 != head + 1 {
             return Ok(SyncedValueOutcome::LocalTransientError);
         }
-        let body = self.verify_bytes(height, bytes.clone(), None).await?;
+        let body = self.verify(height, block, None).await?;
         if !matches!(body, Body::Verified(_)) {
             return Ok(SyncedValueOutcome::PeerFault);
         }
@@ -691,7 +697,7 @@ fn proposed_value(hash: BlockHash, candidate: &Candidate) -> Option<ProposedValu
     let validity = match candidate.body {
         Body::Built(_) | Body::Verified(_) => Validity::Valid,
         Body::Invalid => Validity::Invalid,
-        Body::Pending => return None,
+        Body::Pending(_) => return None,
     };
     Some(ProposedValue {
         height: candidate.height,
