@@ -6,37 +6,17 @@
 
 mod common;
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{B256, TxKind, U256};
-use alloy_signer::SignerSync;
+use alloy_primitives::B256;
 use alloy_sol_types::{SolCall, SolEvent};
-use common::{NetworkSpec, assert_same_chain, wait_until};
+use common::{NetworkSpec, assert_same_chain, signed_call, wait_until};
 use ol_ledger::datanets::{DatanetConfig, Format, IDatanets, Policy};
-use ol_node::{NodeHandle, dev};
+use ol_node::NodeHandle;
 use ol_primitives::addresses::DATANETS;
 use sha2::{Digest, Sha256};
 use std::{net::SocketAddr, time::Duration};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TEXT: &[u8] = b"The harbour master logs every ship that passes the lamp at night.";
-
-fn datanets_call(from: u32, nonce: u64, input: Vec<u8>) -> Vec<u8> {
-    let tx = TxEip1559 {
-        chain_id: dev::DEV_CHAIN_ID,
-        nonce,
-        gas_limit: 3_000_000,
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(DATANETS),
-        value: U256::ZERO,
-        access_list: Default::default(),
-        input: input.into(),
-    };
-    let signature = dev::dev_signer(from).sign_hash_sync(&tx.signature_hash()).expect("signs");
-    let envelope: TxEnvelope = tx.into_signed(signature).into();
-    envelope.encoded_2718()
-}
 
 fn datanet_config() -> DatanetConfig {
     DatanetConfig {
@@ -92,10 +72,7 @@ fn committed(node: &NodeHandle, hash: B256) -> Option<bool> {
 async fn contribution_bytes_uploaded_to_one_node_reach_every_validator() {
     let root = tempfile::tempdir().expect("temp dir");
     let spec = NetworkSpec::new(root.path(), 4, 0);
-    let mut nodes = Vec::new();
-    for i in 0..4 {
-        nodes.push(spec.start(i).await);
-    }
+    let nodes = spec.start_all().await;
     let limit = Duration::from_secs(120);
     wait_until("every node at height 2", limit, || {
         nodes.iter().all(|n| n.chain.head().number() >= 2)
@@ -103,7 +80,10 @@ async fn contribution_bytes_uploaded_to_one_node_reach_every_validator() {
     .await;
 
     let create = IDatanets::createDatanetCall { config: datanet_config() }.abi_encode();
-    let created = nodes[0].chain.submit_raw(&datanets_call(0, 0, create)).expect("admitted");
+    let created = nodes[0]
+        .chain
+        .submit_raw(&signed_call(0, 0, DATANETS, 0, 3_000_000, create))
+        .expect("admitted");
     wait_until("the datanet created everywhere", limit, || {
         nodes.iter().all(|n| committed(n, created) == Some(true))
     })
@@ -124,7 +104,10 @@ async fn contribution_bytes_uploaded_to_one_node_reach_every_validator() {
         licence: String::new(),
     }
     .abi_encode();
-    let sent = nodes[3].chain.submit_raw(&datanets_call(1, 0, contribute)).expect("admitted");
+    let sent = nodes[3]
+        .chain
+        .submit_raw(&signed_call(1, 0, DATANETS, 0, 3_000_000, contribute))
+        .expect("admitted");
     wait_until("the contribution committed everywhere", limit, || {
         nodes.iter().all(|n| committed(n, sent).is_some())
     })

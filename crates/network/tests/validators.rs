@@ -4,11 +4,8 @@
 
 mod common;
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, TxKind, U256};
-use alloy_signer::SignerSync;
-use common::{NetworkSpec, assert_same_chain, wait_until};
+use alloy_primitives::{Address, U256};
+use common::{NetworkSpec, assert_same_chain, signed_call, wait_until};
 use ol_ledger::StateView;
 use ol_node::dev;
 use std::time::Duration;
@@ -21,35 +18,11 @@ alloy_sol_types::sol! {
     }
 }
 
-fn transfer(from: u32, nonce: u64, to: Address, wei: u64) -> Vec<u8> {
-    call(from, nonce, to, wei, Vec::new())
-}
-
-fn call(from: u32, nonce: u64, to: Address, wei: u64, input: Vec<u8>) -> Vec<u8> {
-    let tx = TxEip1559 {
-        chain_id: dev::DEV_CHAIN_ID,
-        nonce,
-        gas_limit: if input.is_empty() { 21_000 } else { 1_000_000 },
-        max_fee_per_gas: 10_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(to),
-        value: U256::from(wei),
-        access_list: Default::default(),
-        input: input.into(),
-    };
-    let signature = dev::dev_signer(from).sign_hash_sync(&tx.signature_hash()).expect("signs");
-    let envelope: TxEnvelope = tx.into_signed(signature).into();
-    envelope.encoded_2718()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_validators_and_a_follower_commit_the_same_blocks() {
     let root = tempfile::tempdir().expect("temp dir");
     let spec = NetworkSpec::new(root.path(), 4, 1);
-    let mut nodes = Vec::new();
-    for i in 0..5 {
-        nodes.push(spec.start(i).await);
-    }
+    let nodes = spec.start_all().await;
     let limit = Duration::from_secs(120);
     wait_until("every node at height 3", limit, || {
         nodes.iter().all(|n| n.chain.head().number() >= 3)
@@ -58,7 +31,10 @@ async fn four_validators_and_a_follower_commit_the_same_blocks() {
 
     // A transfer sent to the follower is gossiped to the validators and committed.
     let to = Address::repeat_byte(0x42);
-    let hash = nodes[4].chain.submit_raw(&transfer(0, 0, to, 12_345)).expect("admitted");
+    let hash = nodes[4]
+        .chain
+        .submit_raw(&signed_call(0, 0, to, 12_345, 21_000, Vec::new()))
+        .expect("admitted");
     wait_until("the transfer committed everywhere", limit, || {
         nodes.iter().all(|n| n.chain.store().receipt(hash).ok().flatten().is_some())
     })
@@ -130,10 +106,7 @@ async fn the_validator_set_follows_staking_at_epoch_boundaries() {
     let joiner_key = ol_network::config::consensus_public_key(&spec.nodes[4].key);
     let joiner = ol_network::context::Address::from_public_key(&spec.nodes[4].key.public_key());
     let joiner_operator = dev::dev_signer(5).address();
-    let mut nodes = Vec::new();
-    for i in 0..5 {
-        nodes.push(spec.start(i).await);
-    }
+    let nodes = spec.start_all().await;
     let limit = Duration::from_secs(120);
     wait_until("height 2", limit, || nodes.iter().all(|n| n.chain.head().number() >= 2)).await;
 
@@ -144,9 +117,14 @@ async fn the_validator_set_follows_staking_at_epoch_boundaries() {
     let register =
         IStakingCalls::registerValidatorCall { consensusKey: joiner_key, moniker: "node4".into() }
             .abi_encode();
-    nodes[0].chain.submit_raw(&call(5, 0, staking, 0, stake)).expect("stake admitted");
-    let registered =
-        nodes[0].chain.submit_raw(&call(5, 1, staking, 0, register)).expect("admitted");
+    nodes[0]
+        .chain
+        .submit_raw(&signed_call(5, 0, staking, 0, 1_000_000, stake))
+        .expect("stake admitted");
+    let registered = nodes[0]
+        .chain
+        .submit_raw(&signed_call(5, 1, staking, 0, 1_000_000, register))
+        .expect("admitted");
     wait_until("the registration committed", limit, || {
         nodes[0].chain.store().receipt(registered).ok().flatten().is_some()
     })
@@ -167,7 +145,10 @@ async fn the_validator_set_follows_staking_at_epoch_boundaries() {
     let leaver = spec.operator(3);
     let unstake = IStakingCalls::unstakeCall { validator: leaver, amount: open }.abi_encode();
     let leaver_account = common::FIRST_OPERATOR + 3;
-    nodes[1].chain.submit_raw(&call(leaver_account, 0, staking, 0, unstake)).expect("admitted");
+    nodes[1]
+        .chain
+        .submit_raw(&signed_call(leaver_account, 0, staking, 0, 1_000_000, unstake))
+        .expect("admitted");
     wait_until("the leaver out of the active set", limit, || {
         let active = active_operators(&nodes[0]);
         !active.contains(&leaver) && active.len() == 4

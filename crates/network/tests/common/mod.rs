@@ -3,7 +3,10 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, B256, TxKind, U256};
+use alloy_signer::SignerSync;
 use ol_ledger::{Genesis, genesis::GenesisValidator, staking::ValidatorParams};
 use ol_network::MalachiteConsensus;
 use ol_network::config::{
@@ -117,6 +120,15 @@ impl NetworkSpec {
         Self { genesis, nodes, validators }
     }
 
+    /// Starts every node, in order.
+    pub async fn start_all(&self) -> Vec<NodeHandle> {
+        let mut nodes = Vec::new();
+        for i in 0..self.nodes.len() {
+            nodes.push(self.start(i).await);
+        }
+        nodes
+    }
+
     /// Starts node `i`.
     pub async fn start(&self, i: usize) -> NodeHandle {
         self.start_with(i, |c| c).await
@@ -152,6 +164,32 @@ impl NetworkSpec {
     pub fn operator(&self, i: usize) -> Address {
         dev::dev_signer(FIRST_OPERATOR + i as u32).address()
     }
+}
+
+/// A call to `to` with `wei` and `input` from dev account `from` at `nonce`,
+/// signed for the dev chain id and encoded for `eth_sendRawTransaction`.
+pub fn signed_call(
+    from: u32,
+    nonce: u64,
+    to: Address,
+    wei: u64,
+    gas_limit: u64,
+    input: Vec<u8>,
+) -> Vec<u8> {
+    let tx = TxEip1559 {
+        chain_id: dev::DEV_CHAIN_ID,
+        nonce,
+        gas_limit,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(to),
+        value: U256::from(wei),
+        access_list: Default::default(),
+        input: input.into(),
+    };
+    let signature = dev::dev_signer(from).sign_hash_sync(&tx.signature_hash()).expect("signs");
+    let envelope: TxEnvelope = tx.into_signed(signature).into();
+    envelope.encoded_2718()
 }
 
 /// Waits until `check` holds, or panics with `what` after `limit`.
