@@ -12,7 +12,7 @@ mod common;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, SolEvent};
-use common::{Node, address, transaction};
+use common::{Node, address, http_exchange, post_json, transaction};
 use ol_ledger::{
     datanets::{DatanetConfig, Format, IDatanets, Policy},
     inference::{self, IInference, INFERENCE, InferenceAuthorization},
@@ -23,7 +23,6 @@ use ol_primitives::addresses::{DATANETS, STAKING, TREASURY};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TEXTS: [&str; 3] = [
     "The apothecary measured the tincture twice before sealing the amber bottle. ",
@@ -68,49 +67,16 @@ impl Node {
 
     /// POSTs JSON to a `/v1` route; returns the status and the JSON body.
     async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let body = body.to_string();
-        self.exchange(&format!(
-            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ))
-        .await
+        post_json(self.handle.http, path, body).await
     }
 
     async fn get_models(&self) -> (u16, Value) {
-        self.exchange("GET /v1/models HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            .await
+        http_exchange(
+            self.handle.http,
+            "GET /v1/models HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        )
+        .await
     }
-
-    /// Sends one raw HTTP/1.1 request; returns the status and the JSON body.
-    async fn exchange(&self, request: &str) -> (u16, Value) {
-        let mut stream = tokio::net::TcpStream::connect(self.handle.http).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.unwrap();
-        let text = String::from_utf8(response).unwrap();
-        let (head, rest) = text.split_once("\r\n\r\n").unwrap();
-        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            dechunk(rest)
-        } else {
-            rest.to_owned()
-        };
-        (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
-    }
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
-        if size == 0 {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = &rest[size + 2..];
-    }
-    out
 }
 
 fn sha256(bytes: &[u8]) -> B256 {

@@ -14,7 +14,7 @@ use alloy_consensus::TxEip1559;
 use alloy_primitives::{B256, Bytes, TxKind, U256};
 use alloy_sol_types::{SolCall, SolEvent};
 use axum::{Router, body::Body, routing::get};
-use common::{Node, address, sign, transaction};
+use common::{Node, address, post_json, sign, transaction};
 use ol_ledger::datanets::{DatanetConfig, Format, IDatanets, Policy};
 use ol_node::{
     blobs::{BlobFetcher, FetchError, PeerFetchError},
@@ -361,39 +361,6 @@ async fn a_contribution_sent_to_a_relay_is_sealed_with_bytes_fetched_from_it() {
     }
     assert_eq!(validator.head().hash, head.hash);
     assert!(blobs.contains(&hash).unwrap());
-}
-
-/// POSTs `body` to `path` of the node at `node` over HTTP/1.1; the status
-/// and the JSON body.
-async fn post_json(node: SocketAddr, path: &str, body: &Value) -> (u16, Value) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let body = body.to_string();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut stream = tokio::net::TcpStream::connect(node).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let text = String::from_utf8(response).unwrap();
-    let (head, mut rest) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let mut body = String::new();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        while let Some((size, tail)) = rest.split_once("\r\n") {
-            let size = usize::from_str_radix(size.trim(), 16).unwrap();
-            if size == 0 {
-                break;
-            }
-            body.push_str(&tail[..size]);
-            rest = &tail[size + 2..];
-        }
-    } else {
-        body.push_str(rest);
-    }
-    (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
 }
 
 const PROVIDER: u32 = 1;

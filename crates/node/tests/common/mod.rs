@@ -57,6 +57,48 @@ pub(crate) fn http_client(address: SocketAddr) -> HttpClient {
         .expect("an HTTP client for a bound address")
 }
 
+/// POSTs `body` to `path` of the node at `address` over HTTP/1.1; the
+/// status and the JSON body.
+pub(crate) async fn post_json(address: SocketAddr, path: &str, body: &Value) -> (u16, Value) {
+    let body = body.to_string();
+    http_exchange(
+        address,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await
+}
+
+/// Sends one raw HTTP/1.1 request to `address`; the status and the body as
+/// JSON (as a JSON string when it is not JSON), de-chunked.
+pub(crate) async fn http_exchange(address: SocketAddr, request: &str) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8(response).unwrap();
+    let (head, mut rest) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut body = String::new();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let size = usize::from_str_radix(size.trim(), 16).unwrap();
+            if size == 0 {
+                break;
+            }
+            body.push_str(&tail[..size]);
+            rest = &tail[size + 2..];
+        }
+    } else {
+        body.push_str(rest);
+    }
+    (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
+}
+
 /// Calls `method`; a JSON-RPC error is returned, a transport error panics.
 pub(crate) async fn request(
     client: &HttpClient,
