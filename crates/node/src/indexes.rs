@@ -7,9 +7,10 @@
 //! on a background thread, reporting progress ([`BuildStatus`]); one build
 //! runs at a time. An attribution challenge on a node without the index
 //! builds it synchronously ([`IndexService::build_now`]) from the same
-//! documents ([`member_documents`]), so the hash is the same. Queries open an index once and keep it memory-mapped;
-//! when the chain records an index hash for the version, an index whose hash
-//! differs is refused (rebuild it). A contribution withdrawn after the
+//! documents ([`member_documents`]), so the hash is the same. Queries open
+//! an index once and keep it memory-mapped; when the chain records an index
+//! hash for the version, an index whose hash differs is refused (rebuild
+//! it). A contribution withdrawn after the
 //! version was published stays in the index files but is excluded from
 //! every attribution (its id is passed as excluded); if its bytes are
 //! already forgotten when the index is built, it is left out of the build,
@@ -91,6 +92,11 @@ impl BuildStatus {
 
     fn failed(error: String) -> Self {
         Self { state: "failed".into(), error: Some(error), ..Self::absent() }
+    }
+
+    /// A build of `total` documents, just started.
+    fn building(total: u64) -> Self {
+        Self { state: "building".into(), phase: Some("tokenize".into()), total, ..Self::absent() }
     }
 }
 
@@ -264,13 +270,7 @@ impl IndexService {
             builds.insert(key, status.clone());
             return Ok(status);
         }
-        let total = documents.len() as u64;
-        let status = BuildStatus {
-            state: "building".into(),
-            phase: Some("tokenize".into()),
-            total,
-            ..BuildStatus::absent()
-        };
+        let status = BuildStatus::building(documents.len() as u64);
         builds.insert(key.clone(), status.clone());
         drop(builds);
         lock(&self.open).remove(&key);
@@ -285,15 +285,13 @@ impl IndexService {
     }
 
     fn run_build(&self, key: IndexKey, tokenizer: Tokenizer, documents: Vec<Document>) {
-        let status = match self.build(&key, &tokenizer, &documents) {
-            Ok(index) => BuildStatus::ready(&index),
-            Err(error) => BuildStatus::failed(error.to_string()),
-        };
-        lock(&self.builds).insert(key, status);
+        // The outcome is logged and recorded as the build's status.
+        let _ = self.build(&key, &tokenizer, &documents);
     }
 
     /// Builds `key` from `documents` on this thread (the build the
-    /// background thread runs), opens it and keeps it open.
+    /// background thread runs), opens it and keeps it open; records the
+    /// outcome as the build's status (ready or failed).
     fn build(
         &self,
         key: &IndexKey,
@@ -324,10 +322,12 @@ impl IndexService {
                 );
                 let index = Arc::new(index);
                 lock(&self.open).insert(key.clone(), index.clone());
+                lock(&self.builds).insert(key.clone(), BuildStatus::ready(&index));
                 Ok(index)
             }
             Err(error) => {
                 tracing::warn!(datanet = key.0, version = key.1, %error, "index build failed");
+                lock(&self.builds).insert(key.clone(), BuildStatus::failed(error.to_string()));
                 Err(error)
             }
         }
@@ -337,28 +337,21 @@ impl IndexService {
     /// other build runs (an attribution challenge needs the index to judge
     /// the block being executed). Waits for a background build of the same
     /// index to finish first, and uses its result when it has `expected`'s
-    /// hash. The result is kept open and reported by [`Self::status`].
+    /// hash. The result is kept open and reported by [`Self::status`]; one
+    /// whose hash is not `expected` (when given) is refused.
     pub fn build_now(
         &self,
         key: &IndexKey,
         tokenizer: &Tokenizer,
         documents: &[Document],
-        expected: B256,
+        expected: Option<B256>,
     ) -> Result<Arc<Index>, IndexServiceError> {
         let waited = std::time::Instant::now();
         loop {
             let mut builds = lock(&self.builds);
             let building = builds.get(key).is_some_and(|status| status.state == "building");
             if !building {
-                builds.insert(
-                    key.clone(),
-                    BuildStatus {
-                        state: "building".into(),
-                        phase: Some("tokenize".into()),
-                        total: documents.len() as u64,
-                        ..BuildStatus::absent()
-                    },
-                );
+                builds.insert(key.clone(), BuildStatus::building(documents.len() as u64));
                 break;
             }
             drop(builds);
@@ -370,18 +363,16 @@ impl IndexService {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        if let Ok(index) = self.checked_index(key, Some(expected)) {
+        if let Ok(index) = self.checked_index(key, expected) {
             lock(&self.builds).insert(key.clone(), BuildStatus::ready(&index));
             return Ok(index);
         }
         lock(&self.open).remove(key);
-        let result = self.build(key, tokenizer, documents);
-        let status = match &result {
-            Ok(index) => BuildStatus::ready(index),
-            Err(error) => BuildStatus::failed(error.to_string()),
-        };
-        lock(&self.builds).insert(key.clone(), status);
-        Ok(result?)
+        let index = self.build(key, tokenizer, documents)?;
+        if let Some(expected) = expected {
+            check_hash(key, &index, expected, "built from the version's contributions")?;
+        }
+        Ok(index)
     }
 
     /// The open index of `key`.
@@ -435,14 +426,26 @@ impl IndexService {
     ) -> Result<Arc<Index>, IndexServiceError> {
         let index = self.open_index(key)?;
         if let Some(recorded) = recorded {
-            let hash = format!("0x{}", index.index_hash());
-            if hash != recorded.to_string() {
-                return Err(IndexServiceError::Refused(format!(
-                    "the {} index of datanet {} version {} on this node has hash {hash}, but the chain records {recorded}; rebuild it",
-                    key.2, key.0, key.1
-                )));
-            }
+            check_hash(key, &index, recorded, "on this node (rebuild it)")?;
         }
         Ok(index)
     }
+}
+
+/// Refuses `index` of `key` (`which`: where it comes from) unless its hash
+/// is the one the chain `recorded`.
+fn check_hash(
+    key: &IndexKey,
+    index: &Index,
+    recorded: B256,
+    which: &str,
+) -> Result<(), IndexServiceError> {
+    let hash = format!("0x{}", index.index_hash());
+    if hash == recorded.to_string() {
+        return Ok(());
+    }
+    Err(IndexServiceError::Refused(format!(
+        "the {} index of datanet {} version {} {which} has hash {hash}, but the chain records {recorded}",
+        key.2, key.0, key.1
+    )))
 }
