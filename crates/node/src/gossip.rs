@@ -248,11 +248,13 @@ async fn send_batch(
     client: &jsonrpsee::http_client::HttpClient,
     batch: &[(B256, Bytes)],
 ) -> Vec<Result<B256, ClientError>> {
+    // The batch as a whole failed: the same error for each transaction.
+    let all_failed =
+        |text: String| batch.iter().map(|_| Err(ClientError::Custom(text.clone()))).collect();
     let mut request = jsonrpsee::core::params::BatchRequestBuilder::new();
     for (_, raw) in batch {
         if let Err(error) = request.insert("eth_sendRawTransaction", rpc_params![raw]) {
-            let text = error.to_string();
-            return batch.iter().map(|_| Err(ClientError::Custom(text.clone()))).collect();
+            return all_failed(error.to_string());
         }
     }
     match client.batch_request::<B256>(request).await {
@@ -260,10 +262,7 @@ async fn send_batch(
             .into_iter()
             .map(|answer| answer.map_err(|error| ClientError::Call(error.into_owned())))
             .collect(),
-        Err(error) => {
-            let text = error.to_string();
-            batch.iter().map(|_| Err(ClientError::Custom(text.clone()))).collect()
-        }
+        Err(error) => all_failed(error.to_string()),
     }
 }
 
