@@ -9,10 +9,7 @@
 //! reporting the same double sign slash it once.
 
 use crate::context::{OlContext, Vote};
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{B256, TxKind, U256};
-use alloy_signer::SignerSync;
+use alloy_primitives::B256;
 use alloy_signer_local::PrivateKeySigner;
 use arc_malachitebft_app_channel::app::types::MisbehaviorEvidence;
 use arc_malachitebft_app_channel::app::types::core::SignedMessage;
@@ -88,23 +85,10 @@ impl EvidenceReporter {
             (a.message.content(), a.signature.0),
             (b.message.content(), b.signature.0),
         );
-        let from = operator.address();
-        let nonce = self.chain.pending_nonce(&from).map_err(|e| e.to_string())?;
-        let base_fee = self.chain.next_base_fee() as u128;
-        let tx = TxEip1559 {
-            chain_id: self.chain.spec().chain_id,
-            nonce,
-            gas_limit: REPORT_GAS,
-            max_fee_per_gas: base_fee * 2 + 1_000_000_000,
-            max_priority_fee_per_gas: 1_000_000_000,
-            to: TxKind::Call(addresses::STAKING),
-            value: U256::ZERO,
-            access_list: Default::default(),
-            input,
-        };
-        let signature = operator.sign_hash_sync(&tx.signature_hash()).map_err(|e| e.to_string())?;
-        let envelope: TxEnvelope = tx.into_signed(signature).into();
-        self.chain.submit_raw(&envelope.encoded_2718()).map(Some).map_err(|e| e.to_string())
+        self.chain
+            .submit_signed_call(operator, addresses::STAKING, input, REPORT_GAS)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 
     /// The consensus public key of the vote's signer, from staking's set.

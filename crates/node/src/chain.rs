@@ -99,6 +99,9 @@ pub enum ChainError {
         /// The head's hash.
         head_hash: B256,
     },
+    /// The node's own key could not sign its transaction.
+    #[error("the node's key could not sign its transaction: {0}")]
+    Sign(#[from] alloy_signer::Error),
 }
 
 /// The running chain of one node.
@@ -344,6 +347,37 @@ impl Chain {
     pub fn pending_nonce(&self, address: &Address) -> Result<u64, ChainError> {
         let state_nonce = self.snapshot()?.account(address)?.map(|a| a.nonce).unwrap_or(0);
         Ok(self.pool().pending_nonce(address, state_nonce))
+    }
+
+    /// Signs a call to `to` with `input` from this node's own `signer` (its
+    /// next pending nonce, `gas_limit`, a fee cap of twice the next base fee
+    /// plus the suggested tip) and pools it: how the node sends its own
+    /// transactions (settlements, double-sign evidence). Two calls for one
+    /// signer must not run at once, or both take the same nonce.
+    pub fn submit_signed_call(
+        &self,
+        signer: &alloy_signer_local::PrivateKeySigner,
+        to: Address,
+        input: Bytes,
+        gas_limit: u64,
+    ) -> Result<B256, SubmitError> {
+        use alloy_consensus::{SignableTransaction, TxEip1559};
+        use alloy_signer::SignerSync;
+        let tip = crate::rpc::eth::SUGGESTED_TIP;
+        let tx = TxEip1559 {
+            chain_id: self.spec.chain_id,
+            nonce: self.pending_nonce(&signer.address())?,
+            gas_limit,
+            max_fee_per_gas: 2 * u128::from(self.next_base_fee()) + tip,
+            max_priority_fee_per_gas: tip,
+            to: alloy_primitives::TxKind::Call(to),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input,
+        };
+        let signature = signer.sign_hash_sync(&tx.signature_hash()).map_err(ChainError::from)?;
+        let envelope = TxEnvelope::from(tx.into_signed(signature));
+        self.submit(RecoveredTransaction::from_trusted(envelope, signer.address()))
     }
 
     /// Decodes, checks and pools a raw signed transaction; returns its hash.

@@ -33,9 +33,7 @@ use crate::{
     },
     rpc::{RpcContext, attribution::attribute_output},
 };
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
-use alloy_signer::SignerSync;
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
 use futures::future::BoxFuture;
@@ -543,26 +541,14 @@ impl ModelServer {
         // costs less, never more: a margin covers a changed state.
         let gas_limit = (intrinsic + outcome.gas_used) * 5 / 4 + 50_000;
         let _guard = lock(&self.submitting);
-        let nonce = chain.pending_nonce(&self.provider()).map_err(internal)?;
-        let base_fee = u128::from(chain.next_base_fee());
-        let tx = TxEip1559 {
-            chain_id: chain.spec().chain_id,
-            nonce,
-            gas_limit,
-            max_fee_per_gas: 2 * base_fee + crate::rpc::eth::SUGGESTED_TIP,
-            max_priority_fee_per_gas: crate::rpc::eth::SUGGESTED_TIP,
-            to: TxKind::Call(INFERENCE),
-            value: U256::ZERO,
-            access_list: Default::default(),
-            input: input.into(),
-        };
-        let signed = self.provider.sign_hash_sync(&tx.signature_hash()).map_err(internal)?;
-        let envelope = TxEnvelope::from(tx.into_signed(signed));
-        let recovered =
-            ol_primitives::RecoveredTransaction::from_trusted(envelope, self.provider());
-        let hash = chain.submit(recovered).map_err(|error| {
-            EngineError::Unavailable(format!("the settlement transaction was refused: {error}"))
-        })?;
+        let hash = chain
+            .submit_signed_call(&self.provider, INFERENCE, input.into(), gas_limit)
+            .map_err(|error| match error {
+                crate::chain::SubmitError::Storage(error) => internal(error),
+                error => EngineError::Unavailable(format!(
+                    "the settlement transaction was refused: {error}"
+                )),
+            })?;
         tracing::info!(transaction = %hash, model = settlement.modelId, fee = %settlement.fee,
             contributions = settlement.attribution.len(), "settlement submitted");
         Ok(hash)
