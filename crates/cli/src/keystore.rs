@@ -216,7 +216,9 @@ fn encrypt(signer: &PrivateKeySigner, password: &str, keystore: &Path) -> Result
     serde_json::to_vec_pretty(&json).wrap_err("cannot encode the encrypted key")
 }
 
-fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
+/// Creates `path` (it must not exist) readable by its owner only, with
+/// `contents`, synced to disk.
+pub(crate) fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

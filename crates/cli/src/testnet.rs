@@ -12,6 +12,7 @@
 //! every node, each logging to `nodeI/node.log`, and stops them all on
 //! Ctrl-C, SIGTERM, or when one of them exits.
 
+use crate::keystore::write_private_file;
 use alloy_signer_local::PrivateKeySigner;
 use clap::{Args, Subcommand};
 use eyre::{WrapErr, bail, eyre};
@@ -197,7 +198,6 @@ fn init(args: &InitArgs) -> eyre::Result<()> {
     for (node, key) in nodes.iter().zip(&consensus_keys) {
         let path = staging.path().join(&node.name).join(CONSENSUS_KEY_FILE);
         write_consensus_key(&path, key)?;
-        restrict(&path)?;
     }
     match replace {
         Replace::Nothing => {}
@@ -333,11 +333,8 @@ fn write_tree(root: &Path, nodes: &[Node], genesis: &str) -> eyre::Result<()> {
         std::fs::create_dir(&folder)
             .wrap_err_with(|| format!("cannot create {}", folder.display()))?;
         if let Some(operator) = &node.operator {
-            let path = folder.join(OPERATOR_KEY_FILE);
             let secret = format!("{}\n", operator.to_bytes());
-            std::fs::write(&path, secret)
-                .wrap_err_with(|| format!("cannot write {}", path.display()))?;
-            restrict(&path)?;
+            write_private_file(&folder.join(OPERATOR_KEY_FILE), secret.as_bytes())?;
         }
         let others = nodes.iter().filter(|other| other.name != node.name);
         let config = NetworkConfig {
@@ -358,19 +355,6 @@ fn write_tree(root: &Path, nodes: &[Node], genesis: &str) -> eyre::Result<()> {
         };
         config.write(&folder.join(CONFIG_FILE))?;
     }
-    Ok(())
-}
-
-/// Makes a key file readable by its owner only.
-fn restrict(path: &Path) -> eyre::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .wrap_err_with(|| format!("cannot restrict {} to its owner", path.display()))?;
-    }
-    #[cfg(not(unix))]
-    let _ = path;
     Ok(())
 }
 

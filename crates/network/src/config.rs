@@ -233,10 +233,18 @@ pub fn load_consensus_key(path: &Path) -> Result<ed::PrivateKey, ConfigError> {
     serde_json::from_str(&text).map_err(|e| invalid(path, format!("not an ed25519 key file: {e}")))
 }
 
-/// Writes an ed25519 consensus key file.
+/// Writes an ed25519 consensus key file, readable by its owner only (it is
+/// created so: the key is never readable by others, even for a moment).
 pub fn write_consensus_key(path: &Path, key: &ed::PrivateKey) -> Result<(), ConfigError> {
+    use std::io::Write;
     let text = serde_json::to_string_pretty(key).expect("a key serializes");
-    std::fs::write(path, text)
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
         .map_err(|source| ConfigError::Write { path: path.to_path_buf(), source })
 }
 
