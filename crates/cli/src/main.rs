@@ -4,9 +4,10 @@
 //! validator nodes; the other commands are an ordinary Ethereum JSON-RPC
 //! client of one (`balance`, `transfer`, `block`, `tx`), a client of its
 //! datanets, attribution and models (`datanet`, `attribute`, `model`) and a
-//! manager of the local encrypted keystore (`keys`). Values typed by the user are parsed once, in [`arguments`],
-//! into types that cannot be invalid; every failure reaches the user as one
-//! sentence on stderr and a non-zero exit status.
+//! manager of the local encrypted keystore (`keys`). Values typed by the
+//! user are parsed once, in [`arguments`], into types that cannot be
+//! invalid; every failure reaches the user as one sentence on stderr and a
+//! non-zero exit status.
 
 mod account;
 mod agent;

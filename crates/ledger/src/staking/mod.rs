@@ -533,8 +533,8 @@ pub fn recompute_validator_set<S: StateView>(
 
 /// The end of block `block`: at an epoch boundary (a multiple of
 /// `epoch_blocks`), or when the block jailed a validator, the active set is
-/// recomputed to apply from the next block. The block executor calls it once per block, after its
-/// transactions.
+/// recomputed to apply from the next block. The block executor calls it
+/// once per block, after its transactions.
 pub fn end_block<S: StateView>(frame: &mut Frame<'_, S>, block: u64) -> Result<()> {
     frame.at(STAKING, |frame| validators::end_block(frame, block))
 }
@@ -547,8 +547,9 @@ pub fn end_block<S: StateView>(frame: &mut Frame<'_, S>, block: u64) -> Result<(
 /// recomputed at the end of the block, so it stops counting from the next
 /// one. Refuses an unregistered operator, a zero evidence hash, an
 /// (operator, height) already punished and a validator still jailed (one
-/// double sign, one slash), changing nothing. It trusts its caller; the `reportDoubleSign` transaction checks
-/// the two ed25519-signed votes itself before it calls this.
+/// double sign, one slash), changing nothing. It trusts its caller; the
+/// `reportDoubleSign` transaction checks the two ed25519-signed votes
+/// itself before it calls this.
 pub fn slash_equivocation<S: StateView>(
     frame: &mut Frame<'_, S>,
     operator: Address,
